@@ -1,0 +1,40 @@
+// swift-tools-version: 6.0
+//
+// kb: a self-hosted knowledge base in one binary and one SQLite file.
+// Targets are split by role; dependencies point one way (cli -> search/ingest -> embedding/store).
+import PackageDescription
+
+let package = Package(
+    name: "kb",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "kb", targets: ["kb"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        /// SQLite schema, migrations, records and the full-text index.
+        .target(name: "KBStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        /// Tokenizers and sentence-embedding models.
+        .target(name: "KBEmbedding"),
+        /// Readers, chunking and the ingest pipeline.
+        .target(name: "KBIngest", dependencies: ["KBStore", "KBEmbedding"]),
+        /// Query parsing, ranking and snippets.
+        .target(name: "KBSearch", dependencies: ["KBStore"]),
+        /// The `kb` command-line tool.
+        .executableTarget(
+            name: "kb",
+            dependencies: [
+                "KBStore", "KBIngest", "KBSearch", "KBEmbedding",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "KBStoreTests", dependencies: ["KBStore"]),
+        .testTarget(name: "KBEmbeddingTests", dependencies: ["KBEmbedding"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KBIngestTests", dependencies: ["KBIngest", "KBStore"]),
+        .testTarget(name: "KBSearchTests", dependencies: ["KBSearch", "KBIngest", "KBStore"]),
+        .testTarget(name: "CLITests", dependencies: ["KBStore"]),
+    ]
+)
