@@ -1,0 +1,258 @@
+import Foundation
+import GRDB
+import KBStore
+
+/// `kb ingest`: walks the inputs, reads and chunks documents on worker threads, and stores them in
+/// batches, one transaction per batch.
+///
+/// Idempotent and resumable: a document whose record hash (content, metadata and chunker settings)
+/// is already stored is skipped before it is chunked, so re-running after a crash or `kill -9`
+/// redoes only the batch that was in flight. A changed document's chunks are replaced inside the
+/// same transaction that updates it. Bad input is reported per source and never stops the run.
+public final class IngestPipeline: @unchecked Sendable {
+    private let store: KnowledgeStore
+    private let chunker: Chunker
+    private let options: IngestOptions
+
+    public init(store: KnowledgeStore, chunker: Chunker, options: IngestOptions) {
+        self.store = store
+        self.chunker = chunker
+        self.options = options
+    }
+
+    /// Ingests `inputs` (files and directories).
+    /// - Parameter progress: called after every batch, from the calling thread.
+    /// - Throws: only database errors (disk full, a locked database); per-source problems are in the report.
+    public func run(_ inputs: [String], progress: (IngestProgress) -> Void = { _ in }) throws -> IngestReport {
+        let started = Date()
+        var report = IngestReport()
+        let walk = SourceWalker(include: options.include, exclude: options.exclude).walk(inputs)
+        for issue in walk.issues {
+            if issue.isFailure { report.fail(issue.source, issue.reason) } else { report.skip(issue.source, issue.reason) }
+        }
+        let bytesTotal = walk.files.reduce(0) { $0 + $1.size }
+        var state = RunState()
+        var batch: [WorkItem] = []
+
+        func flush() throws {
+            guard !batch.isEmpty else { return }
+            let results = process(batch)
+            try write(results, report: &report, state: &state)
+            report.bytes = state.bytesDone
+            batch.removeAll(keepingCapacity: true)
+            report.seconds = Date().timeIntervalSince(started)
+            progress(IngestProgress(report: report, bytesDone: state.bytesDone, bytesTotal: bytesTotal,
+                                    elapsedSeconds: report.seconds))
+        }
+
+        for file in walk.files {
+            if file.format == .jsonl {
+                do {
+                    var reader = try LineReader(path: file.path, maxLineBytes: options.maxDocumentBytes)
+                    defer { reader.close() }
+                    while let line = try reader.next() {
+                        let location = "\(file.displayPath):\(reader.lineNumber)"
+                        switch line {
+                        case .text(let bytes):
+                            state.bytesDone += bytes.count + 1
+                            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+                            batch.append(.record(file: file, location: location, bytes: Array(bytes)))
+                        case .tooLong(let bytes):
+                            state.bytesDone += bytes + 1
+                            batch.append(.oversizedRecord(file: file, location: location, bytes: bytes))
+                        }
+                        if batch.count >= options.batchSize { try flush() }
+                    }
+                } catch let error as ReadError {
+                    state.protectedSources.insert(file.path)
+                    report.fail(file.displayPath, error.description)
+                } catch let error as DatabaseError {
+                    throw error
+                } catch {
+                    state.protectedSources.insert(file.path)
+                    report.fail(file.displayPath, "cannot read: \(error.localizedDescription)")
+                }
+            } else {
+                state.bytesDone += file.size
+                batch.append(.file(file))
+                if batch.count >= options.batchSize { try flush() }
+            }
+        }
+        try flush()
+        if options.prune { try prune(walk: walk, state: state, report: &report) }
+        report.seconds = Date().timeIntervalSince(started)
+        return report
+    }
+
+    // MARK: - Work items
+
+    enum WorkItem: Sendable {
+        case file(SourceFile)
+        case record(file: SourceFile, location: String, bytes: [UInt8])
+        case oversizedRecord(file: SourceFile, location: String, bytes: Int)
+    }
+
+    enum ItemResult: Sendable {
+        /// A document to store; `dedupe` asks to skip it if another URI holds the same text.
+        case document(DocumentInput, location: String, dedupe: Bool, warning: String?)
+        case unchanged(uri: String, location: String)
+        case skipped(location: String, reason: String, sourcePath: String?)
+        case failed(location: String, reason: String, sourcePath: String)
+    }
+
+    struct RunState {
+        var bytesDone = 0
+        /// URIs stored or confirmed in this run, with where they came from.
+        var seen: [String: String] = [:]
+        /// Files with a read failure or a malformed record: prune leaves their documents alone.
+        var protectedSources = Set<String>()
+    }
+
+    /// Reads, parses and chunks a batch on the worker threads.
+    private func process(_ items: [WorkItem]) -> [ItemResult] {
+        ParallelMap.map(items, threads: options.threads) { item in self.process(item) }
+    }
+
+    private func process(_ item: WorkItem) -> ItemResult {
+        switch item {
+        case .file(let file):
+            return processFile(file)
+        case .record(let file, let location, let bytes):
+            do {
+                let record = try bytes.withUnsafeBytes { try JSONLinesReader.parse(line: $0) }
+                return prepare(record.document, uri: record.id, sourcePath: file.path, location: location,
+                               dedupe: false, warning: nil)
+            } catch let error as ReadError {
+                return .failed(location: location, reason: error.description, sourcePath: file.path)
+            } catch {
+                return .failed(location: location, reason: "\(error)", sourcePath: file.path)
+            }
+        case .oversizedRecord(let file, let location, let bytes):
+            return .skipped(location: location,
+                            reason: ReadError.tooLarge(bytes: bytes, limit: options.maxDocumentBytes).description,
+                            sourcePath: file.path)
+        }
+    }
+
+    private func processFile(_ file: SourceFile) -> ItemResult {
+        if file.size > options.maxDocumentBytes {
+            return .skipped(location: file.displayPath,
+                            reason: ReadError.tooLarge(bytes: file.size, limit: options.maxDocumentBytes).description,
+                            sourcePath: file.path)
+        }
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            let reason = access(file.path, R_OK) != 0 ? "permission denied" : "read error"
+            return .failed(location: file.displayPath, reason: "cannot read: \(reason)", sourcePath: file.path)
+        }
+        if data.isEmpty { return .skipped(location: file.displayPath, reason: "empty file", sourcePath: file.path) }
+        let decoded: TextDecoding.Decoded
+        do {
+            decoded = try data.withUnsafeBytes { try TextDecoding.decode($0, strict: options.strictUTF8) }
+        } catch let error as ReadError {
+            if case .binary = error {
+                return .skipped(location: file.displayPath, reason: error.description, sourcePath: file.path)
+            }
+            return .failed(location: file.displayPath, reason: error.description, sourcePath: file.path)
+        } catch {
+            return .failed(location: file.displayPath, reason: "\(error)", sourcePath: file.path)
+        }
+        let stem = ((file.path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let parsed: ParsedDocument
+        switch file.format ?? .text {
+        case .markdown: parsed = MarkdownReader.parse(decoded.text, fileStem: stem)
+        case .html: parsed = HTMLReader.parse(decoded.text, fileStem: stem)
+        case .text, .jsonl: parsed = PlainTextReader.parse(decoded.text, fileStem: stem)
+        }
+        let warning = decoded.repairedSequences > 0
+            ? "invalid UTF-8: \(decoded.repairedSequences) bad byte sequence(s) replaced with U+FFFD" : nil
+        return prepare(parsed, uri: file.path, sourcePath: file.path, location: file.displayPath,
+                       dedupe: true, warning: warning)
+    }
+
+    /// Hashes the document, skips it if unchanged, else chunks it.
+    private func prepare(_ parsed: ParsedDocument, uri: String, sourcePath: String, location: String,
+                         dedupe: Bool, warning: String?) -> ItemResult {
+        guard parsed.text.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
+            return .skipped(location: location, reason: "empty document (no text)", sourcePath: sourcePath)
+        }
+        let contentHash = ContentHash.sha256Hex(parsed.text)
+        let fields = [uri, sourcePath, parsed.url ?? "", parsed.title, parsed.format.rawValue,
+                      parsed.metadataJSON ?? "", contentHash, chunker.signature]
+        let recordHash = ContentHash.sha256Hex(fields.joined(separator: "\u{1F}"))
+        let stored = try? store.pool.read { db in try DocumentStore.state(db, uri: uri) }
+        if let stored, stored.recordHash == recordHash {
+            return .unchanged(uri: uri, location: location)
+        }
+        let chunks = chunker.chunk(parsed)
+        let document = DocumentInput(
+            uri: uri, sourcePath: sourcePath, url: parsed.url, title: parsed.title, format: parsed.format.rawValue,
+            contentHash: contentHash, recordHash: recordHash, metadataJSON: parsed.metadataJSON, text: parsed.text,
+            charCount: parsed.text.unicodeScalars.count, chunks: chunks)
+        return .document(document, location: location, dedupe: dedupe, warning: warning)
+    }
+
+    // MARK: - Writing
+
+    /// Stores a batch in one transaction.
+    private func write(_ results: [ItemResult], report: inout IngestReport, state: inout RunState) throws {
+        var batchReport = report
+        var batchState = state
+        try store.pool.write { db in
+            for result in results {
+                switch result {
+                case .document(let document, let location, let dedupe, let warning):
+                    if let first = batchState.seen[document.uri] {
+                        batchReport.skip(location, "duplicate id \"\(document.uri)\" (first seen at \(first))")
+                        continue
+                    }
+                    if dedupe, let original = try DocumentStore.duplicate(db, contentHash: document.contentHash,
+                                                                          otherThan: document.uri) {
+                        // A stale earlier version of this path would now be a second copy: drop it.
+                        if let stale = try DocumentStore.state(db, uri: document.uri) {
+                            try DocumentStore.delete(db, documentID: stale.id)
+                        }
+                        batchReport.skip(location, "same content as \(original)")
+                        continue
+                    }
+                    batchState.seen[document.uri] = location
+                    if let warning { batchReport.warnings.append(SourceIssue(source: location, reason: warning, isFailure: false)) }
+                    switch try DocumentStore.put(db, document) {
+                    case .added: batchReport.added += 1; batchReport.chunks += document.chunks.count
+                    case .updated: batchReport.updated += 1; batchReport.chunks += document.chunks.count
+                    case .unchanged: batchReport.unchanged += 1
+                    }
+                case .unchanged(let uri, let location):
+                    if let first = batchState.seen[uri] {
+                        batchReport.skip(location, "duplicate id \"\(uri)\" (first seen at \(first))")
+                        continue
+                    }
+                    batchState.seen[uri] = location
+                    batchReport.unchanged += 1
+                case .skipped(let location, let reason, _):
+                    batchReport.skip(location, reason)
+                case .failed(let location, let reason, let sourcePath):
+                    batchState.protectedSources.insert(sourcePath)
+                    batchReport.fail(location, reason)
+                }
+            }
+        }
+        report = batchReport
+        state = batchState
+    }
+
+    /// Deletes documents that came from the walked directories or JSON Lines files but were not seen.
+    private func prune(walk: SourceWalker.Walk, state: RunState, report: inout IngestReport) throws {
+        let jsonlFiles = walk.files.filter { $0.format == .jsonl }.map(\.path)
+        var pruned = 0
+        try store.pool.write { db in
+            let candidates = try DocumentStore.documents(db, fromSourcePaths: jsonlFiles, orUnder: walk.directories)
+            var done = Set<Int64>()
+            for candidate in candidates where state.seen[candidate.uri] == nil
+                && !state.protectedSources.contains(candidate.sourcePath) && done.insert(candidate.id).inserted {
+                try DocumentStore.delete(db, documentID: candidate.id)
+                pruned += 1
+            }
+        }
+        report.pruned = pruned
+    }
+}

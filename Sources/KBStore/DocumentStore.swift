@@ -1,0 +1,165 @@
+import Foundation
+import GRDB
+
+/// A document ready to be stored, with its chunks.
+public struct DocumentInput: Sendable {
+    public var uri: String
+    public var sourcePath: String
+    public var url: String?
+    public var title: String
+    public var format: String
+    /// sha256 of `text`.
+    public var contentHash: String
+    /// sha256 of every stored field and the chunker settings: equal means nothing to do.
+    public var recordHash: String
+    /// A JSON object, if any.
+    public var metadataJSON: String?
+    public var text: String
+    public var charCount: Int
+    public var chunks: [ChunkInput]
+
+    public init(uri: String, sourcePath: String, url: String?, title: String, format: String, contentHash: String,
+                recordHash: String, metadataJSON: String?, text: String, charCount: Int, chunks: [ChunkInput]) {
+        self.uri = uri
+        self.sourcePath = sourcePath
+        self.url = url
+        self.title = title
+        self.format = format
+        self.contentHash = contentHash
+        self.recordHash = recordHash
+        self.metadataJSON = metadataJSON
+        self.text = text
+        self.charCount = charCount
+        self.chunks = chunks
+    }
+}
+
+/// One chunk of a ``DocumentInput``.
+public struct ChunkInput: Sendable, Equatable {
+    public var text: String
+    /// Unicode scalar offsets into the document text, `start..<end`.
+    public var startOffset: Int
+    public var endOffset: Int
+    public var tokenCount: Int
+    public var headingPath: [String]
+
+    public init(text: String, startOffset: Int, endOffset: Int, tokenCount: Int, headingPath: [String]) {
+        self.text = text
+        self.startOffset = startOffset
+        self.endOffset = endOffset
+        self.tokenCount = tokenCount
+        self.headingPath = headingPath
+    }
+}
+
+/// What storing a document did.
+public enum StoreOutcome: Sendable, Equatable {
+    case added(documentID: Int64)
+    case updated(documentID: Int64)
+    case unchanged(documentID: Int64)
+}
+
+/// Reads and writes documents and their chunks. Every function runs inside the caller's transaction,
+/// so a batch of documents commits (or vanishes on `kill -9`) as a whole.
+public enum DocumentStore {
+    /// The stored id and record hash of the document with `uri`, if any.
+    public static func state(_ db: Database, uri: String) throws -> (id: Int64, recordHash: String)? {
+        let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT id, record_hash FROM documents WHERE uri = ?"), arguments: [uri])
+        return row.map { ($0[0], $0[1]) }
+    }
+
+    /// The URI of another document whose text hashes to `contentHash`, if any.
+    public static func duplicate(_ db: Database, contentHash: String, otherThan uri: String) throws -> String? {
+        try String.fetchOne(
+            db.cachedStatement(sql: "SELECT uri FROM documents WHERE content_hash = ? AND uri <> ? LIMIT 1"),
+            arguments: [contentHash, uri])
+    }
+
+    /// Inserts `document`, or replaces the stored one with the same URI (its chunks, index rows and
+    /// embeddings all go), or does nothing when the record hash is unchanged.
+    @discardableResult
+    public static func put(_ db: Database, _ document: DocumentInput) throws -> StoreOutcome {
+        let now = isoNow()
+        let documentID: Int64
+        let outcome: StoreOutcome
+        if let existing = try state(db, uri: document.uri) {
+            if existing.recordHash == document.recordHash { return .unchanged(documentID: existing.id) }
+            try deleteChunks(db, documentID: existing.id)
+            try db.cachedStatement(sql: """
+                UPDATE documents SET source_path = ?, url = ?, title = ?, format = ?, content_hash = ?,
+                    record_hash = ?, metadata = ?, text = ?, char_count = ?, updated_at = ?
+                WHERE id = ?
+                """).execute(arguments: [
+                    document.sourcePath, document.url, document.title, document.format, document.contentHash,
+                    document.recordHash, document.metadataJSON, document.text, document.charCount, now, existing.id,
+                ])
+            documentID = existing.id
+            outcome = .updated(documentID: documentID)
+        } else {
+            try db.cachedStatement(sql: """
+                INSERT INTO documents(uri, source_path, url, title, format, content_hash, record_hash, metadata,
+                    text, char_count, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [
+                    document.uri, document.sourcePath, document.url, document.title, document.format,
+                    document.contentHash, document.recordHash, document.metadataJSON, document.text,
+                    document.charCount, now, now,
+                ])
+            documentID = db.lastInsertedRowID
+            outcome = .added(documentID: documentID)
+        }
+        let insertChunk = try db.cachedStatement(sql: """
+            INSERT INTO chunks(document_id, ordinal, text, start_offset, end_offset, token_count, heading_path)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        for (ordinal, chunk) in document.chunks.enumerated() {
+            try insertChunk.execute(arguments: [
+                documentID, ordinal, chunk.text, chunk.startOffset, chunk.endOffset, chunk.tokenCount,
+                HeadingPath.encode(chunk.headingPath),
+            ])
+            try FullTextIndex.insert(db, chunkID: db.lastInsertedRowID, title: document.title,
+                                     headings: chunk.headingPath, body: chunk.text)
+        }
+        return outcome
+    }
+
+    /// Deletes a document with its chunks, index rows and embeddings.
+    public static func delete(_ db: Database, documentID: Int64) throws {
+        try deleteChunks(db, documentID: documentID)
+        try db.execute(sql: "DELETE FROM documents WHERE id = ?", arguments: [documentID])
+    }
+
+    /// Documents read from any of `sourcePaths` (exact file paths) or from files under the directories
+    /// `directoryPrefixes` (each ending in "/"): candidates for `--prune`.
+    public static func documents(_ db: Database, fromSourcePaths sourcePaths: [String],
+                                 orUnder directoryPrefixes: [String]) throws -> [(id: Int64, uri: String, sourcePath: String)] {
+        var result: [(Int64, String, String)] = []
+        let exact = try db.cachedStatement(sql: "SELECT id, uri, source_path FROM documents WHERE source_path = ?")
+        for path in sourcePaths {
+            for row in try Row.fetchAll(exact, arguments: [path]) { result.append((row[0], row[1], row[2])) }
+        }
+        // Prefix match on an indexed column: source_path >= prefix AND source_path < prefix + U+10FFFF.
+        let ranged = try db.cachedStatement(
+            sql: "SELECT id, uri, source_path FROM documents WHERE source_path >= ? AND source_path < ?")
+        for prefix in directoryPrefixes {
+            for row in try Row.fetchAll(ranged, arguments: [prefix, prefix + "\u{10FFFF}"]) {
+                result.append((row[0], row[1], row[2]))
+            }
+        }
+        return result
+    }
+
+    private static func deleteChunks(_ db: Database, documentID: Int64) throws {
+        try FullTextIndex.deleteChunks(db, documentID: documentID)
+        try db.cachedStatement(sql: "DELETE FROM embeddings WHERE chunk_id IN (SELECT id FROM chunks WHERE document_id = ?)")
+            .execute(arguments: [documentID])
+        try db.cachedStatement(sql: "DELETE FROM chunks WHERE document_id = ?").execute(arguments: [documentID])
+    }
+
+    private static func isoNow() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date())
+    }
+}

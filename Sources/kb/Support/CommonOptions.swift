@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import KBEmbedding
+import KBStore
+
+/// `--db`, shared by every command that opens a knowledge base.
+struct DatabaseOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The knowledge-base file.", valueName: "file"))
+    var db: String = ProcessInfo.processInfo.environment["KB_DB"] ?? "kb.sqlite"
+
+    func open(_ mode: KnowledgeStore.Mode) throws -> KnowledgeStore {
+        do {
+            return try KnowledgeStore(path: db, mode: mode)
+        } catch let error as StoreError {
+            throw CLIError(error.description)
+        }
+    }
+}
+
+/// Where model files live: `--models`, else `$KB_MODELS_DIR`, else `./models`.
+struct ModelsOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Folder of downloaded models (default: $KB_MODELS_DIR, else ./models).",
+                                            valueName: "dir"))
+    var models: String?
+
+    var directory: URL {
+        URL(fileURLWithPath: models ?? ProcessInfo.processInfo.environment["KB_MODELS_DIR"] ?? "models",
+            isDirectory: true)
+    }
+
+    /// The default embedding model's tokenizer, which measures chunks.
+    func loadTokenizer() throws -> WordPieceTokenizer {
+        let vocabulary = directory.appendingPathComponent("all-minilm-l6-v2/vocab.txt")
+        guard FileManager.default.fileExists(atPath: vocabulary.path) else {
+            throw CLIError("embedding model not found: \(vocabulary.path) is missing (run scripts/setup.sh, "
+                           + "or point --models / KB_MODELS_DIR at the models folder)")
+        }
+        do {
+            return try WordPieceTokenizer(vocabularyFile: vocabulary)
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+}
+
+/// A failure reported as `kb: error: …` with exit status 1.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Writes to standard error.
+enum StandardError {
+    static func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    static var isTerminal: Bool { isatty(2) == 1 }
+}
+
+/// Prints an Encodable value as JSON on standard output.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let data = try encoder.encode(value)
+    FileHandle.standardOutput.write(data)
+    FileHandle.standardOutput.write(Data("\n".utf8))
+}
+
+/// Parses sizes like `64M`, `1.5G`, `200k`, `1048576`.
+func parseByteSize(_ text: String) -> Int? {
+    let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+    let kibi = 1024.0, mebi = kibi * 1024, gibi = mebi * 1024
+    let units: [(String, Double)] = [("gib", gibi), ("mib", mebi), ("kib", kibi), ("gb", 1e9), ("mb", 1e6),
+                                     ("kb", 1e3), ("g", gibi), ("m", mebi), ("k", kibi), ("b", 1)]
+    for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
+        guard let value = Double(trimmed.dropLast(suffix.count)), value >= 0 else { return nil }
+        return Int(value * factor)
+    }
+    return Int(trimmed)
+}
