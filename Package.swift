@@ -31,10 +31,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "KBStoreTests", dependencies: ["KBStore"]),
+        /// Temporary folders, the model location and a runner for the built `kb` binary.
+        .target(name: "KBTestSupport", dependencies: ["KBEmbedding"], path: "Tests/KBTestSupport"),
+        .testTarget(name: "KBStoreTests", dependencies: ["KBStore", "KBTestSupport"]),
         .testTarget(name: "KBEmbeddingTests", dependencies: ["KBEmbedding"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "KBIngestTests", dependencies: ["KBIngest", "KBStore"]),
-        .testTarget(name: "KBSearchTests", dependencies: ["KBSearch", "KBIngest", "KBStore"]),
-        .testTarget(name: "CLITests", dependencies: ["KBStore"]),
+        .testTarget(name: "KBIngestTests", dependencies: ["KBIngest", "KBStore", "KBTestSupport"]),
+        .testTarget(name: "KBSearchTests", dependencies: ["KBSearch", "KBIngest", "KBStore", "KBTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["KBStore", "KBTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

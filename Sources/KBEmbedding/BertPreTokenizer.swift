@@ -27,7 +27,8 @@ struct BertPreTokenizer: Sendable {
     }
 
     /// Special tokens matched verbatim in the raw text (case-sensitive, before normalization),
-    /// with their ids. The reference treats its `added_tokens` this way.
+    /// with their ids, as the reference treats its `added_tokens`. Each must start with `[`:
+    /// the scan only looks for them there.
     let specialTokens: [(bytes: [UInt8], id: Int32)]
 
     /// Calls `body` with each word of `text` in order, until `body` returns `false`.
@@ -72,8 +73,24 @@ private struct WordSplitter {
         while i < n && !stopped {
             let byte = utf8[i]
             if byte < 0x80 {
+                if BertCharacters.asciiClass(byte) == .keep {
+                    // A run of lowercase letters and digits: when it is a whole word, hand it
+                    // over in place, without copying.
+                    var end = i + 1
+                    while end < n && utf8[end] < 0x80 && BertCharacters.asciiClass(utf8[end]) == .keep {
+                        end += 1
+                    }
+                    let run = UnsafeBufferPointer(rebasing: utf8[i..<end])
+                    i = end
+                    if word.isEmpty && (end == n || BertCharacters.endsWord(utf8[end])) {
+                        emit(.text(run))
+                    } else {
+                        word.append(contentsOf: run)
+                    }
+                    continue
+                }
                 i += 1
-                switch BertCharacters.asciiClass[Int(byte)] {
+                switch BertCharacters.asciiClass(byte) {
                 case .keep:
                     word.append(byte)
                 case .upper:
@@ -88,8 +105,7 @@ private struct WordSplitter {
                         i += length - 1
                         emit(.special(id))
                     } else {
-                        var single = [byte]
-                        emit(&single)
+                        emit(.text(UnsafeBufferPointer(rebasing: utf8[(i - 1)..<i])))
                     }
                 }
                 continue
@@ -128,8 +144,8 @@ private struct WordSplitter {
         return nil
     }
 
-    mutating func emit(_ word: BertPreTokenizer.Word) {
-        if !stopped && !body(word) { stopped = true }
+    mutating func emit(_ unit: BertPreTokenizer.Word) {
+        if !stopped && !body(unit) { stopped = true }
     }
 
     /// Hands `buffer` over as a word, if it is not empty, and clears it.
@@ -164,7 +180,7 @@ private struct WordSplitter {
         for scalar in BertCharacters.referenceNFD(raw).unicodeScalars {
             if scalar.isASCII {
                 let byte = UInt8(scalar.value)
-                let lowered = BertCharacters.asciiClass[Int(byte)] == .upper ? byte | 0x20 : byte
+                let lowered = BertCharacters.asciiClass(byte) == .upper ? byte | 0x20 : byte
                 appendNormalized(Unicode.Scalar(lowered), to: &out)
             } else if !BertCharacters.isStrippedMark(scalar) {
                 for lower in scalar.properties.lowercaseMapping.unicodeScalars {
@@ -193,21 +209,33 @@ private struct WordSplitter {
 ///
 /// `tokenizers` takes control characters, nonspacing marks and punctuation from the
 /// `unicode_categories` crate, whose tables are Unicode 8.0: a scalar assigned later has no
-/// category there (it is kept, never stripped, never punctuation), and four scalars changed
-/// category since. Whitespace (`char::is_whitespace`) and lowercasing use current tables. All of
-/// this was checked against `tokenizers` 0.23.3 for every code point.
+/// category there (it is kept, never stripped, never punctuation), and a few scalars changed
+/// category since (``unicode8Category(_:)``). Whitespace (`char::is_whitespace`) and lowercasing
+/// use current tables. All of this was checked against `tokenizers` 0.23.3, code point by code
+/// point, with Swift 6.3's standard library and Foundation.
 enum BertCharacters {
     enum ASCIIClass { case keep, upper, space, punctuation, removed }
 
     /// Classes of the 128 ASCII bytes: BERT punctuation is 33-47, 58-64, 91-96 and 123-126;
     /// tab, newline and carriage return are whitespace; other C0 controls and DEL are removed.
-    static let asciiClass: [ASCIIClass] = (0..<128).map { (byte: Int) -> ASCIIClass in
+    /// Only meaningful below 128.
+    @inline(__always)
+    static func asciiClass(_ byte: UInt8) -> ASCIIClass {
         switch byte {
         case 9, 10, 13, 32: return .space
         case 0..<32, 127: return .removed
         case 33...47, 58...64, 91...96, 123...126: return .punctuation
         case 65...90: return .upper
         default: return .keep
+        }
+    }
+
+    /// Whether `byte` is ASCII whitespace or punctuation, which end a word.
+    @inline(__always)
+    static func endsWord(_ byte: UInt8) -> Bool {
+        switch asciiClass(byte) {
+        case .space, .punctuation: return byte < 0x80
+        default: return false
         }
     }
 
@@ -229,8 +257,8 @@ enum BertCharacters {
     }
 
     /// NFD as the reference computes it. Its normalization tables predate U+11938 DIVES AKURU
-    /// VOWEL SIGN O (Unicode 13), the one scalar that Foundation decomposes and it does not; the
-    /// scalar is a starter, so the text around it is normalized on its own.
+    /// VOWEL SIGN O (Unicode 13), the one scalar that Foundation (Swift 6.3) decomposes and it
+    /// does not; the scalar is a starter, so the text around it is normalized on its own.
     static func referenceNFD(_ text: String) -> String {
         let kept: Unicode.Scalar = "\u{11938}"
         guard text.unicodeScalars.contains(kept) else { return text.decomposedStringWithCanonicalMapping }
@@ -266,7 +294,7 @@ enum BertCharacters {
 
     /// BERT punctuation: the ASCII ranges plus Unicode 8.0 categories P*.
     static func isPunctuation(_ scalar: Unicode.Scalar) -> Bool {
-        if scalar.isASCII { return asciiClass[Int(scalar.value)] == .punctuation }
+        if scalar.isASCII { return asciiClass(UInt8(scalar.value)) == .punctuation }
         guard isInUnicode8(scalar) else { return false }
         switch unicode8Category(scalar) {
         case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
@@ -277,8 +305,8 @@ enum BertCharacters {
         }
     }
 
-    /// The CJK blocks that get spaces around each character (as `tokenizers` spells them: the
-    /// Extension C/D range is joined and Extension E starts at U+2B920).
+    /// The CJK blocks that get spaces around each character, as `tokenizers` lists them (its
+    /// Extension E range starts at U+2B920, not U+2B820; C and D are adjacent and merged here).
     static func isCJKIdeograph(_ value: UInt32) -> Bool {
         switch value {
         case 0x4E00...0x9FFF, 0x3400...0x4DBF, 0xF900...0xFAFF,

@@ -80,7 +80,6 @@ public enum DocumentStore {
     /// embeddings all go), or does nothing when the record hash is unchanged.
     @discardableResult
     public static func put(_ db: Database, _ document: DocumentInput) throws -> StoreOutcome {
-        let now = isoNow()
         let documentID: Int64
         let outcome: StoreOutcome
         if let existing = try state(db, uri: document.uri) {
@@ -88,11 +87,11 @@ public enum DocumentStore {
             try deleteChunks(db, documentID: existing.id)
             try db.cachedStatement(sql: """
                 UPDATE documents SET source_path = ?, url = ?, title = ?, format = ?, content_hash = ?,
-                    record_hash = ?, metadata = ?, text = ?, char_count = ?, updated_at = ?
+                    record_hash = ?, metadata = ?, text = ?, char_count = ?, updated_at = \(now)
                 WHERE id = ?
                 """).execute(arguments: [
                     document.sourcePath, document.url, document.title, document.format, document.contentHash,
-                    document.recordHash, document.metadataJSON, document.text, document.charCount, now, existing.id,
+                    document.recordHash, document.metadataJSON, document.text, document.charCount, existing.id,
                 ])
             documentID = existing.id
             outcome = .updated(documentID: documentID)
@@ -100,11 +99,11 @@ public enum DocumentStore {
             try db.cachedStatement(sql: """
                 INSERT INTO documents(uri, source_path, url, title, format, content_hash, record_hash, metadata,
                     text, char_count, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \(now), \(now))
                 """).execute(arguments: [
                     document.uri, document.sourcePath, document.url, document.title, document.format,
                     document.contentHash, document.recordHash, document.metadataJSON, document.text,
-                    document.charCount, now, now,
+                    document.charCount,
                 ])
             documentID = db.lastInsertedRowID
             outcome = .added(documentID: documentID)
@@ -157,9 +156,6 @@ public enum DocumentStore {
         try db.cachedStatement(sql: "DELETE FROM chunks WHERE document_id = ?").execute(arguments: [documentID])
     }
 
-    private static func isoNow() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
-    }
+    /// SQL for the current time as ISO 8601 UTC with milliseconds (SQLite's clock: no formatter per row).
+    private static let now = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 }

@@ -25,24 +25,38 @@ public final class IngestPipeline: @unchecked Sendable {
     /// - Throws: only database errors (disk full, a locked database); per-source problems are in the report.
     public func run(_ inputs: [String], progress: (IngestProgress) -> Void = { _ in }) throws -> IngestReport {
         let started = Date()
-        var report = IngestReport()
+        // Issues found on this thread (walk, unreadable JSON Lines files); the writer keeps its own.
+        var front = IngestReport()
+        var frontProtected = Set<String>()
         let walk = SourceWalker(include: options.include, exclude: options.exclude).walk(inputs)
         for issue in walk.issues {
-            if issue.isFailure { report.fail(issue.source, issue.reason) } else { report.skip(issue.source, issue.reason) }
+            if issue.isFailure { front.fail(issue.source, issue.reason) } else { front.skip(issue.source, issue.reason) }
         }
         let bytesTotal = walk.files.reduce(0) { $0 + $1.size }
-        var state = RunState()
+        var bytesDone = 0
         var batch: [WorkItem] = []
+        let writer = BatchWriter { [self] results, report, state in
+            try write(results, report: &report, state: &state)
+        }
 
+        func report(after writerReport: IngestReport) -> IngestReport {
+            var merged = front
+            merged.merge(writerReport)
+            merged.bytes = bytesDone
+            merged.seconds = Date().timeIntervalSince(started)
+            return merged
+        }
+
+        /// Parses the batch on the workers while the writer commits the previous one.
         func flush() throws {
             guard !batch.isEmpty else { return }
             let results = process(batch)
-            try write(results, report: &report, state: &state)
-            report.bytes = state.bytesDone
             batch.removeAll(keepingCapacity: true)
-            report.seconds = Date().timeIntervalSince(started)
-            progress(IngestProgress(report: report, bytesDone: state.bytesDone, bytesTotal: bytesTotal,
-                                    elapsedSeconds: report.seconds))
+            let committed = try writer.waitForPrevious()
+            let snapshot = report(after: committed.report)
+            progress(IngestProgress(report: snapshot, bytesDone: bytesDone, bytesTotal: bytesTotal,
+                                    elapsedSeconds: snapshot.seconds))
+            writer.submit(results)
         }
 
         for file in walk.files {
@@ -54,34 +68,39 @@ public final class IngestPipeline: @unchecked Sendable {
                         let location = "\(file.displayPath):\(reader.lineNumber)"
                         switch line {
                         case .text(let bytes):
-                            state.bytesDone += bytes.count + 1
+                            bytesDone += bytes.count + 1
                             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
                             batch.append(.record(file: file, location: location, bytes: Array(bytes)))
                         case .tooLong(let bytes):
-                            state.bytesDone += bytes + 1
+                            bytesDone += bytes + 1
                             batch.append(.oversizedRecord(file: file, location: location, bytes: bytes))
                         }
                         if batch.count >= options.batchSize { try flush() }
                     }
                 } catch let error as ReadError {
-                    state.protectedSources.insert(file.path)
-                    report.fail(file.displayPath, error.description)
+                    frontProtected.insert(file.path)
+                    front.fail(file.displayPath, error.description)
                 } catch let error as DatabaseError {
                     throw error
                 } catch {
-                    state.protectedSources.insert(file.path)
-                    report.fail(file.displayPath, "cannot read: \(error.localizedDescription)")
+                    frontProtected.insert(file.path)
+                    front.fail(file.displayPath, "cannot read: \(error.localizedDescription)")
                 }
             } else {
-                state.bytesDone += file.size
+                bytesDone += file.size
                 batch.append(.file(file))
                 if batch.count >= options.batchSize { try flush() }
             }
         }
         try flush()
-        if options.prune { try prune(walk: walk, state: state, report: &report) }
-        report.seconds = Date().timeIntervalSince(started)
-        return report
+        var (writerReport, state) = try writer.waitForPrevious()
+        state.protectedSources.formUnion(frontProtected)
+        var final = report(after: writerReport)
+        progress(IngestProgress(report: final, bytesDone: bytesDone, bytesTotal: bytesTotal, elapsedSeconds: final.seconds))
+        if options.prune { try prune(walk: walk, state: state, report: &final) }
+        final.seconds = Date().timeIntervalSince(started)
+        writerReport = final
+        return writerReport
     }
 
     // MARK: - Work items
@@ -101,7 +120,6 @@ public final class IngestPipeline: @unchecked Sendable {
     }
 
     struct RunState {
-        var bytesDone = 0
         /// URIs stored or confirmed in this run, with where they came from.
         var seen: [String: String] = [:]
         /// Files with a read failure or a malformed record: prune leaves their documents alone.

@@ -46,3 +46,19 @@ public struct IngestProgress: Sendable {
     public var bytesTotal: Int
     public var elapsedSeconds: Double
 }
+
+extension IngestReport {
+    /// Adds another report's counts and issues to this one (times and bytes are left alone).
+    mutating func merge(_ other: IngestReport) {
+        added += other.added
+        updated += other.updated
+        unchanged += other.unchanged
+        skipped += other.skipped
+        failed += other.failed
+        pruned += other.pruned
+        chunks += other.chunks
+        warnings += other.warnings
+        skips += other.skips
+        failures += other.failures
+    }
+}
