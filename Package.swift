@@ -17,8 +17,12 @@ let package = Package(
     targets: [
         /// SQLite schema, migrations, records and the full-text index.
         .target(name: "KBStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        /// CBLAS from Debian's OpenBLAS (libopenblas-dev).
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         /// Tokenizers and sentence-embedding models.
-        .target(name: "KBEmbedding"),
+        .target(name: "KBEmbedding", dependencies: ["COpenBLAS"]),
+        /// The local GGUF inference engine: file reader, quantized kernels, models, sampling, KV cache.
+        .target(name: "KBLLM"),
         /// Readers, chunking and the ingest pipeline.
         .target(name: "KBIngest", dependencies: ["KBStore", "KBEmbedding"]),
         /// Query parsing, ranking and snippets.
@@ -35,6 +39,7 @@ let package = Package(
         .target(name: "KBTestSupport", dependencies: ["KBEmbedding"], path: "Tests/KBTestSupport"),
         .testTarget(name: "KBStoreTests", dependencies: ["KBStore", "KBTestSupport"]),
         .testTarget(name: "KBEmbeddingTests", dependencies: ["KBEmbedding"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KBLLMTests", dependencies: ["KBLLM"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KBIngestTests", dependencies: ["KBIngest", "KBStore", "KBTestSupport"]),
         .testTarget(name: "KBSearchTests", dependencies: ["KBSearch", "KBIngest", "KBStore", "KBTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["KBStore", "KBTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -108,8 +108,7 @@ struct HTMLTextExtractor {
             if name == skipped && !Self.voidElements.contains(name) { skipDepth += 1 }
             return
         }
-        let isNavigation = attributes.contains("role=\"navigation\"") || attributes.contains("role=navigation")
-        if (Self.droppedElements.contains(name) || isNavigation) && !attributes.hasSuffix("/") {
+        if (Self.droppedElements.contains(name) || Self.isBoilerplate(attributes)) && !attributes.hasSuffix("/") {
             skipElement = name
             skipDepth = 1
             return
@@ -125,6 +124,12 @@ struct HTMLTextExtractor {
         if Self.blockElements.contains(name) { breakLine(2) }
         else if Self.lineElements.contains(name) { breakLine(name == "td" || name == "th" ? 0 : 1) }
         if name == "td" || name == "th" { pendingSpace = true }
+    }
+
+    /// Navigation regions and documentation generators' permalink markers (Sphinx's `¶` anchors).
+    static func isBoilerplate(_ attributes: String) -> Bool {
+        attributes.contains("role=\"navigation\"") || attributes.contains("role=navigation")
+            || attributes.contains("class=\"headerlink\"")
     }
 
     private mutating func endTag(_ name: String) {

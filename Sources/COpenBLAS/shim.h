@@ -1,0 +1,2 @@
+// CBLAS from Debian's libopenblas-dev (include path via pkg-config `openblas`).
+#include <cblas.h>
