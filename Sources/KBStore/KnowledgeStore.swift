@@ -16,6 +16,9 @@ public final class KnowledgeStore: Sendable {
         case readOnly
     }
 
+    /// Seconds a connection waits for another process's lock (e.g. an ingest committing a batch).
+    static let busyTimeout: TimeInterval = 30
+
     /// Path of the database file as given.
     public let path: String
     /// The connection pool: one writer, concurrent readers.
@@ -41,7 +44,7 @@ public final class KnowledgeStore: Sendable {
         do {
             var configuration = Configuration()
             configuration.readonly = (mode == .readOnly)
-            configuration.busyMode = .timeout(30)
+            configuration.busyMode = .timeout(Self.busyTimeout)
             configuration.prepareDatabase { db in
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }
@@ -72,7 +75,9 @@ public final class KnowledgeStore: Sendable {
     /// Creates an empty database with kb's page size, application id and schema, then switches it to WAL.
     private static func initialize(path: String) throws {
         do {
-            let queue = try DatabaseQueue(path: path)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(busyTimeout)
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
             try queue.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA page_size = \(Schema.pageSize)")
                 try db.execute(sql: "PRAGMA application_id = \(Schema.applicationID)")
@@ -100,6 +105,7 @@ public final class KnowledgeStore: Sendable {
     private static func requireKnowledgeBase(path: String) throws {
         var configuration = Configuration()
         configuration.readonly = true
+        configuration.busyMode = .timeout(busyTimeout)
         let (applicationID, tables): (Int32, [String])
         do {
             let queue = try DatabaseQueue(path: path, configuration: configuration)

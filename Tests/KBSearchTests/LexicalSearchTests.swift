@@ -1,0 +1,100 @@
+import Foundation
+import KBStore
+import KBTestSupport
+import XCTest
+@testable import KBIngest
+@testable import KBSearch
+
+final class LexicalSearchTests: XCTestCase {
+    private var store: KnowledgeStore!
+
+    override func setUpWithError() throws {
+        let directory = try TestSupport.temporaryDirectory(self)
+        let records: [(String, String, String)] = [
+            ("backup", "Nightly backups", "The backup job copies the database to the archive every night. Restores take minutes."),
+            ("restore", "Restoring", "To restore, stop the service and copy the archive back. Backups older than a week are pruned."),
+            ("network", "Network tuning", "Raise the socket buffers for high throughput links."),
+            ("zh-search", "全文检索", "全文检索引擎把文档切成小块并建立索引。用户可以用中文查询。"),
+            ("zh-db", "数据库", "数据库的备份每天晚上运行。检查日志文件。"),
+            ("mixed", "Kubernetes 部署", "使用 kubectl apply 部署服务，然后检查 Pod 状态。"),
+            ("accents", "Café menu", "Our café serves crème brûlée."),
+        ]
+        let lines = records.map { id, title, text in
+            String(decoding: try! JSONSerialization.data(withJSONObject: ["id": id, "title": title, "text": text]), as: UTF8.self)
+        }
+        let file = try TestSupport.write(lines.joined(separator: "\n"), to: "docs.jsonl", in: directory)
+        store = try KnowledgeStore(path: directory.appendingPathComponent("kb.sqlite").path)
+        let chunker = Chunker(options: ChunkingOptions(), counter: try TestSupport.loadTokenizer())
+        let report = try IngestPipeline(store: store, chunker: chunker, options: IngestOptions()).run([file.path])
+        XCTAssertEqual(report.added, records.count)
+    }
+
+    private func uris(_ query: String, topK: Int = 10) throws -> [String] {
+        try LexicalSearch(store: store).search(query, topK: topK).map(\.uri)
+    }
+
+    func testBM25RanksTheMostRelevantChunkFirst() throws {
+        XCTAssertEqual(try uris("backup archive").first, "backup")
+        XCTAssertEqual(try uris("socket buffers"), ["network"])
+        // Porter stemming: "restoring" finds "restore"/"Restores".
+        XCTAssertEqual(Set(try uris("restoring")), ["backup", "restore"])
+    }
+
+    func testChineseQueriesOfOneTwoAndManyCharactersMatch() throws {
+        XCTAssertEqual(Set(try uris("检")), ["zh-search", "zh-db", "mixed"])
+        XCTAssertEqual(Set(try uris("检索")), ["zh-search"])
+        XCTAssertEqual(Set(try uris("备份")), ["zh-db"])
+        XCTAssertEqual(try uris("全文检索引擎").first, "zh-search")
+        XCTAssertEqual(try uris("索检"), [], "characters out of order are not the phrase")
+    }
+
+    func testMixedChineseAndEnglishQueries() throws {
+        XCTAssertEqual(try uris("kubectl 部署").first, "mixed")
+        XCTAssertEqual(try uris("Kubernetes").first, "mixed")
+    }
+
+    func testDiacriticsAndCaseAreIgnored() throws {
+        XCTAssertEqual(try uris("CAFE creme brulee"), ["accents"])
+    }
+
+    func testQueriesWithSearchSyntaxNeverFail() throws {
+        let hostile = ["\"AND (", "NEAR/", "NEAR(a b)", "a OR", "*", "title:backup", "^backup", "(((", "\"", "'", "-", "+",
+                       "backup AND", "NOT", "a:b:c", "{a b}", "[x]", "backup*", "; DROP TABLE documents; --", "\u{0}",
+                       "", "   ", "🙂", "\\", "%_"]
+        for query in hostile {
+            XCTAssertNoThrow(try uris(query), query)
+        }
+        XCTAssertEqual(try uris("\"AND ( backup"), ["backup", "restore"], "operators are plain words")
+        XCTAssertEqual(try uris(""), [])
+        XCTAssertEqual(try store.statistics().documents, 7)
+    }
+
+    func testStopwordsAreDroppedOnlyWhenOtherWordsRemain() throws {
+        XCTAssertEqual(QueryTerms.parse("how to restore the archive"), [.word("restore"), .word("archive")])
+        XCTAssertEqual(QueryTerms.parse("the"), [.word("the")])
+    }
+
+    func testMatchExpressionQuotesEveryTermAndPhrasesIdeographs() {
+        let terms = QueryTerms.parse("NEAR/3 \"x\" 检索 OR")
+        XCTAssertEqual(QueryTerms.matchExpression(terms), #""near" OR "3" OR "x" OR "检 索""#)
+    }
+
+    func testResultsCarryOffsetsIntoTheDocumentAndHighlightedSnippets() throws {
+        let hits = try LexicalSearch(store: store).search("archive", topK: 5)
+        XCTAssertEqual(hits.count, 2)
+        for hit in hits {
+            XCTAssertEqual(hit.endOffset - hit.startOffset, hit.text.unicodeScalars.count)
+            XCTAssertGreaterThan(hit.score, 0)
+            let scalars = Array(hit.snippet.text.unicodeScalars)
+            XCTAssertFalse(hit.snippet.highlights.isEmpty)
+            for span in hit.snippet.highlights {
+                XCTAssertEqual(String(String.UnicodeScalarView(scalars[span.start..<span.end])).lowercased(), "archive")
+            }
+        }
+        XCTAssertGreaterThanOrEqual(hits[0].score, hits[1].score)
+    }
+
+    func testTopKLimitsResults() throws {
+        XCTAssertEqual(try uris("the", topK: 1).count, 1)
+    }
+}
