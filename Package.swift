@@ -21,6 +21,8 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         /// Tokenizers and sentence-embedding models.
         .target(name: "KBEmbedding", dependencies: ["COpenBLAS"]),
+        /// In-memory vector search over the stored embeddings (exact float32 and int8 scans).
+        .target(name: "KBIndex", dependencies: ["COpenBLAS"]),
         /// The local GGUF inference engine: file reader, quantized kernels, models, sampling, KV cache.
         .target(name: "KBLLM"),
         /// Readers, chunking and the ingest pipeline.
@@ -40,6 +42,7 @@ let package = Package(
         .testTarget(name: "KBStoreTests", dependencies: ["KBStore", "KBTestSupport"]),
         .testTarget(name: "KBEmbeddingTests", dependencies: ["KBEmbedding"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KBLLMTests", dependencies: ["KBLLM"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KBIndexTests", dependencies: ["KBIndex"]),
         .testTarget(name: "KBIngestTests", dependencies: ["KBIngest", "KBStore", "KBTestSupport"]),
         .testTarget(name: "KBSearchTests", dependencies: ["KBSearch", "KBIngest", "KBStore", "KBTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["KBStore", "KBTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
