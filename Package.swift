@@ -28,7 +28,7 @@ let package = Package(
         /// Readers, chunking and the ingest pipeline.
         .target(name: "KBIngest", dependencies: ["KBStore", "KBEmbedding"]),
         /// Query parsing, ranking and snippets.
-        .target(name: "KBSearch", dependencies: ["KBStore"]),
+        .target(name: "KBSearch", dependencies: ["KBStore", "KBIndex", "KBEmbedding"]),
         /// The `kb` command-line tool.
         .executableTarget(
             name: "kb",

@@ -1,4 +1,4 @@
--- kb database schema (version: migration "v1-documents-chunks-fts-embeddings").
+-- kb database schema (migrations "v1-documents-chunks-fts-embeddings", "v2-fts-vocabulary").
 --
 -- One SQLite file per knowledge base: WAL journal, page_size 8192, PRAGMA application_id = 0x6B624442
 -- ("kbDB"). Applied by the versioned migrations in Sources/KBStore/Schema.swift (GRDB records applied
@@ -49,6 +49,11 @@ CREATE VIRTUAL TABLE chunks_fts USING fts5(
     content = '',
     tokenize = 'porter unicode61 remove_diacritics 1'
 );
+
+-- Document frequency of every indexed (stemmed) term: a read-only view over chunks_fts (v2).
+-- Lexical search uses it to require at least one rare query term, which keeps common words from
+-- making FTS5 score tens of thousands of rows.
+CREATE VIRTUAL TABLE chunks_fts_vocab USING fts5vocab(chunks_fts, 'row');
 
 -- The models that made stored vectors (name, dimensions, and a fingerprint of the weights).
 CREATE TABLE embedding_models (

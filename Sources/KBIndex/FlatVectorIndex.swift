@@ -117,14 +117,18 @@ public final class FlatVectorIndex: @unchecked Sendable {
     ///   - query: `dimensions` floats.
     ///   - threads: parallel workers for the int8 scan (the float32 scan uses BLAS's threads).
     /// - Complexity: O(count × dimensions).
-    public func search(_ query: [Float], k: Int, precision: Precision = .float32, threads: Int = 2) -> [Neighbor] {
+    ///   - allowed: if given, only ids for which it returns true are results (filters are exact:
+    ///     every row is scored, so a selective filter still finds its k best rows).
+    public func search(_ query: [Float], k: Int, precision: Precision = .float32, threads: Int = 2,
+                       allowed: (@Sendable (Int64) -> Bool)? = nil) -> [Neighbor] {
         precondition(query.count == dimensions, "query has \(query.count) dimensions, index \(dimensions)")
         guard k > 0 else { return [] }
         return lock.read {
             guard !ids.isEmpty else { return [] }
             switch precision {
-            case .float32: return searchFloat(query, k: k)
-            case .int8(let rerank): return searchInt8(query, k: k, candidates: max(k, k * rerank), threads: threads)
+            case .float32: return searchFloat(query, k: k, allowed: allowed)
+            case .int8(let rerank):
+                return searchInt8(query, k: k, candidates: max(k, k * rerank), threads: threads, allowed: allowed)
             }
         }
     }
@@ -155,7 +159,7 @@ public final class FlatVectorIndex: @unchecked Sendable {
         }
     }
 
-    private func searchFloat(_ query: [Float], k: Int) -> [Neighbor] {
+    private func searchFloat(_ query: [Float], k: Int, allowed: (@Sendable (Int64) -> Bool)?) -> [Neighbor] {
         let n = ids.count, d = dimensions
         var scores = [Float](repeating: 0, count: n)     // [rows]
         vectors.withUnsafeBufferPointer { matrix in
@@ -163,11 +167,16 @@ public final class FlatVectorIndex: @unchecked Sendable {
                         query, 1, 0, &scores, 1)
         }
         var top = TopK(k)
-        for row in 0..<n where scores[row] > top.threshold { top.offer(ids[row], scores[row]) }
+        if let allowed {
+            for row in 0..<n where scores[row] > top.threshold && allowed(ids[row]) { top.offer(ids[row], scores[row]) }
+        } else {
+            for row in 0..<n where scores[row] > top.threshold { top.offer(ids[row], scores[row]) }
+        }
         return top.sorted()
     }
 
-    private func searchInt8(_ query: [Float], k: Int, candidates: Int, threads: Int) -> [Neighbor] {
+    private func searchInt8(_ query: [Float], k: Int, candidates: Int, threads: Int,
+                            allowed: (@Sendable (Int64) -> Bool)?) -> [Neighbor] {
         let n = ids.count, d = dimensions
         var queryCode = [Int8](repeating: 0, count: d)
         // The query's own scale multiplies every row's score alike, so it cannot change the order.
@@ -179,16 +188,19 @@ public final class FlatVectorIndex: @unchecked Sendable {
         codes.withUnsafeBufferPointer { codes in
             scales.withUnsafeBufferPointer { scales in
                 queryCode.withUnsafeBufferPointer { q in
-                    let codesBase = UnsafeSendable(codes.baseAddress!), scalesBase = UnsafeSendable(scales.baseAddress!)
-                    let queryBase = UnsafeSendable(q.baseAddress!)
-                    DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                        let start = n * worker / workers, end = n * (worker + 1) / workers
-                        var top = TopK(candidates)
-                        for row in start..<end {
-                            let dot = VectorKernels.dotInt8(codesBase.pointer + row * d, queryBase.pointer, d)
-                            top.offer(Int64(row), Float(dot) * scalesBase.pointer[row])
+                    ids.withUnsafeBufferPointer { rowIDs in
+                        let codesBase = UnsafeSendable(codes.baseAddress!), scalesBase = UnsafeSendable(scales.baseAddress!)
+                        let queryBase = UnsafeSendable(q.baseAddress!), idsBase = UnsafeSendable(rowIDs.baseAddress!)
+                        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                            let start = n * worker / workers, end = n * (worker + 1) / workers
+                            var top = TopK(candidates)
+                            for row in start..<end {
+                                if let allowed, !allowed(idsBase.pointer[row]) { continue }
+                                let dot = VectorKernels.dotInt8(codesBase.pointer + row * d, queryBase.pointer, d)
+                                top.offer(Int64(row), Float(dot) * scalesBase.pointer[row])
+                            }
+                            partial.set(worker, top.heap)
                         }
-                        partial.set(worker, top.heap)
                     }
                 }
             }

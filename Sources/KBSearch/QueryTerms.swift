@@ -47,17 +47,27 @@ public enum QueryTerms {
         return content.isEmpty ? unique : content
     }
 
-    /// The FTS5 expression for `terms`, or nil when there is nothing to search for.
-    public static func matchExpression(_ terms: [QueryTerm]) -> String? {
+    /// The FTS5 expression for `terms`, or nil when there is nothing to search for. With `common`
+    /// words given, a match must contain a term that is not common, and every term still scores:
+    /// `(rare…) AND (all…)`.
+    public static func matchExpression(_ terms: [QueryTerm], common: Set<String> = []) -> String? {
         guard !terms.isEmpty else { return nil }
-        return terms.map { term -> String in
-            switch term {
-            case .word(let word):
-                return "\"" + word.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            case .ideographs(let scalars):
-                return "\"" + scalars.map { String($0) }.joined(separator: " ") + "\""
-            }
-        }.joined(separator: " OR ")
+        let all = terms.map(quoted).joined(separator: " OR ")
+        let rare = terms.filter { term in
+            if case .word(let word) = term { return !common.contains(word) }
+            return true
+        }
+        guard !rare.isEmpty, rare.count < terms.count else { return all }
+        return "(" + rare.map(quoted).joined(separator: " OR ") + ") AND (" + all + ")"
+    }
+
+    private static func quoted(_ term: QueryTerm) -> String {
+        switch term {
+        case .word(let word):
+            return "\"" + word.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        case .ideographs(let scalars):
+            return "\"" + scalars.map { String($0) }.joined(separator: " ") + "\""
+        }
     }
 
     /// Letters, marks and digits: the characters `unicode61` keeps in tokens.

@@ -42,13 +42,17 @@ public struct ChunkInput: Sendable, Equatable {
     public var endOffset: Int
     public var tokenCount: Int
     public var headingPath: [String]
+    /// The chunk's vector from the active embedding model, if it was embedded before storing.
+    public var embedding: [Float]?
 
-    public init(text: String, startOffset: Int, endOffset: Int, tokenCount: Int, headingPath: [String]) {
+    public init(text: String, startOffset: Int, endOffset: Int, tokenCount: Int, headingPath: [String],
+                embedding: [Float]? = nil) {
         self.text = text
         self.startOffset = startOffset
         self.endOffset = endOffset
         self.tokenCount = tokenCount
         self.headingPath = headingPath
+        self.embedding = embedding
     }
 }
 
@@ -77,9 +81,10 @@ public enum DocumentStore {
     }
 
     /// Inserts `document`, or replaces the stored one with the same URI (its chunks, index rows and
-    /// embeddings all go), or does nothing when the record hash is unchanged.
+    /// embeddings all go), or does nothing when the record hash is unchanged. Chunk vectors, when
+    /// present, are stored under `embeddingModelID`.
     @discardableResult
-    public static func put(_ db: Database, _ document: DocumentInput) throws -> StoreOutcome {
+    public static func put(_ db: Database, _ document: DocumentInput, embeddingModelID: Int64? = nil) throws -> StoreOutcome {
         let documentID: Int64
         let outcome: StoreOutcome
         if let existing = try state(db, uri: document.uri) {
@@ -117,8 +122,12 @@ public enum DocumentStore {
                 documentID, ordinal, chunk.text, chunk.startOffset, chunk.endOffset, chunk.tokenCount,
                 HeadingPath.encode(chunk.headingPath),
             ])
-            try FullTextIndex.insert(db, chunkID: db.lastInsertedRowID, title: document.title,
-                                     headings: chunk.headingPath, body: chunk.text)
+            let chunkID = db.lastInsertedRowID
+            try FullTextIndex.insert(db, chunkID: chunkID, title: document.title, headings: chunk.headingPath,
+                                     body: chunk.text)
+            if let modelID = embeddingModelID, let vector = chunk.embedding {
+                try EmbeddingStore.put(db, chunkID: chunkID, modelID: modelID, vector: vector)
+            }
         }
         return outcome
     }

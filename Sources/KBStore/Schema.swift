@@ -74,6 +74,14 @@ public enum Schema {
             try db.execute(sql: "INSERT INTO settings(key, value) VALUES ('fts_segmenter', ?)",
                            arguments: [FullTextSegmenter.version])
         }
+        migrator.registerMigration("v2-fts-vocabulary") { db in
+            // Document frequency of every indexed term (read by lexical search to tell rare terms
+            // from common ones). A view over the index: it stores nothing.
+            try db.execute(sql: "CREATE VIRTUAL TABLE chunks_fts_vocab USING fts5vocab(chunks_fts, 'row')")
+        }
         return migrator
     }
+
+    /// The tokenizer of `chunks_fts`, for anything that must split text exactly as the index does.
+    public static let fullTextTokenizer = "porter unicode61 remove_diacritics 1"
 }

@@ -98,3 +98,40 @@ final class LexicalSearchTests: XCTestCase {
         XCTAssertEqual(try uris("the", topK: 1).count, 1)
     }
 }
+
+final class CommonTermPruningTests: XCTestCase {
+    func testExpressionRequiresARareTermAndKeepsAllForScoring() {
+        let terms = QueryTerms.parse("parsing xml files")
+        XCTAssertEqual(QueryTerms.matchExpression(terms, common: ["files"]),
+                       #"("parsing" OR "xml") AND ("parsing" OR "xml" OR "files")"#)
+        XCTAssertEqual(QueryTerms.matchExpression(terms, common: ["parsing", "xml", "files"]),
+                       #""parsing" OR "xml" OR "files""#, "all common: plain OR")
+        XCTAssertEqual(QueryTerms.matchExpression(terms), #""parsing" OR "xml" OR "files""#)
+    }
+
+    func testStemsComeFromSQLitesOwnPorterTokenizer() {
+        XCTAssertEqual(TermStatistics.stems(["libraries", "running", "café", "configurations"]),
+                       ["librari", "run", "cafe", "configur"])
+    }
+
+    func testCommonWordsAreFoundByDocumentFrequencyAndResultsStillMatchRareTerms() throws {
+        let directory = try TestSupport.temporaryDirectory(self)
+        // 800 chunks all mention "server"; a few mention "failover".
+        var lines: [String] = []
+        for i in 0..<800 {
+            let extra = i % 200 == 0 ? " failover drill" : ""
+            lines.append(#"{"id": "d\#(i)", "title": "Note \#(i)", "text": "The server restarted\#(extra)."}"#)
+        }
+        let file = try TestSupport.write(lines.joined(separator: "\n"), to: "d.jsonl", in: directory)
+        let store = try KnowledgeStore(path: directory.appendingPathComponent("kb.sqlite").path)
+        let chunker = Chunker(options: ChunkingOptions(), counter: try TestSupport.loadTokenizer())
+        _ = try IngestPipeline(store: store, chunker: chunker, options: IngestOptions()).run([file.path])
+        let common = try store.pool.read { db in
+            try TermStatistics.commonWords(db, terms: QueryTerms.parse("server failover"))
+        }
+        XCTAssertEqual(common, ["server"])
+        let hits = try LexicalSearch(store: store).search("server failover", topK: 10)
+        XCTAssertEqual(Set(hits.map(\.uri)), ["d0", "d200", "d400", "d600"])
+        XCTAssertEqual(try LexicalSearch(store: store).search("server", topK: 10).count, 10, "a lone common word still searches")
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KBEmbedding
 import KBStore
 
 /// `kb ingest`: walks the inputs, reads and chunks documents on worker threads, and stores them in
@@ -13,11 +14,15 @@ public final class IngestPipeline: @unchecked Sendable {
     private let store: KnowledgeStore
     private let chunker: Chunker
     private let options: IngestOptions
+    private let embedder: (any Embedder)?
 
-    public init(store: KnowledgeStore, chunker: Chunker, options: IngestOptions) {
+    /// - Parameter embedder: embeds every new or changed chunk (and any stored chunk still without a
+    ///   vector of this model); nil stores no vectors.
+    public init(store: KnowledgeStore, chunker: Chunker, options: IngestOptions, embedder: (any Embedder)? = nil) {
         self.store = store
         self.chunker = chunker
         self.options = options
+        self.embedder = embedder
     }
 
     /// Ingests `inputs` (files and directories).
@@ -25,6 +30,7 @@ public final class IngestPipeline: @unchecked Sendable {
     /// - Throws: only database errors (disk full, a locked database); per-source problems are in the report.
     public func run(_ inputs: [String], progress: (IngestProgress) -> Void = { _ in }) throws -> IngestReport {
         let started = Date()
+        let model = try registerEmbedder()
         // Issues found on this thread (walk, unreadable JSON Lines files); the writer keeps its own.
         var front = IngestReport()
         var frontProtected = Set<String>()
@@ -36,7 +42,7 @@ public final class IngestPipeline: @unchecked Sendable {
         var bytesDone = 0
         var batch: [WorkItem] = []
         let writer = BatchWriter { [self] results, report, state in
-            try write(results, report: &report, state: &state)
+            try write(results, modelID: model?.id, report: &report, state: &state)
         }
 
         func report(after writerReport: IngestReport) -> IngestReport {
@@ -50,9 +56,11 @@ public final class IngestPipeline: @unchecked Sendable {
         /// Parses the batch on the workers while the writer commits the previous one.
         func flush() throws {
             guard !batch.isEmpty else { return }
-            let results = process(batch)
+            var results = process(batch)
             batch.removeAll(keepingCapacity: true)
+            let embedded = try embed(&results)
             let committed = try writer.waitForPrevious()
+            front.embedded += embedded
             let snapshot = report(after: committed.report)
             progress(IngestProgress(report: snapshot, bytesDone: bytesDone, bytesTotal: bytesTotal,
                                     elapsedSeconds: snapshot.seconds))
@@ -98,6 +106,7 @@ public final class IngestPipeline: @unchecked Sendable {
         var final = report(after: writerReport)
         progress(IngestProgress(report: final, bytesDone: bytesDone, bytesTotal: bytesTotal, elapsedSeconds: final.seconds))
         if options.prune { try prune(walk: walk, state: state, report: &final) }
+        if let model { final.embedded += try backfillVectors(model) }
         final.seconds = Date().timeIntervalSince(started)
         writerReport = final
         return writerReport
@@ -209,10 +218,73 @@ public final class IngestPipeline: @unchecked Sendable {
         return .document(document, location: location, dedupe: dedupe, warning: warning)
     }
 
+    // MARK: - Embedding
+
+    /// Records the embedder in the database and makes it the active model if there is none yet.
+    /// - Throws: ``IngestError/otherActiveModel(active:requested:)`` when the base searches with another model.
+    private func registerEmbedder() throws -> EmbeddingModelRecord? {
+        guard let embedder else { return nil }
+        return try store.pool.write { db in
+            if let active = try EmbeddingStore.activeModel(db), active.name != embedder.name {
+                throw IngestError.otherActiveModel(active: active.name, requested: embedder.name)
+            }
+            let record = try EmbeddingStore.register(db, name: embedder.name, dimensions: embedder.dimensions,
+                                                     fingerprint: embedder.fingerprint)
+            try EmbeddingStore.activate(db, name: embedder.name)
+            return record
+        }
+    }
+
+    /// Embeds the chunks of every document in the batch with one call, so the model batches texts of
+    /// similar length across documents. Returns the number of vectors computed.
+    private func embed(_ results: inout [ItemResult]) throws -> Int {
+        guard let embedder else { return 0 }
+        var texts: [String] = []
+        for result in results {
+            guard case .document(let document, _, _, _) = result else { continue }
+            for chunk in document.chunks {
+                texts.append(EmbeddingText.of(title: document.title, headingPath: chunk.headingPath, text: chunk.text))
+            }
+        }
+        guard !texts.isEmpty else { return 0 }
+        let vectors = try embedder.embed(texts, kind: .passage)
+        var next = 0
+        for index in results.indices {
+            guard case .document(var document, let location, let dedupe, let warning) = results[index] else { continue }
+            for c in document.chunks.indices {
+                document.chunks[c].embedding = vectors[next]
+                next += 1
+            }
+            results[index] = .document(document, location: location, dedupe: dedupe, warning: warning)
+        }
+        return texts.count
+    }
+
+    /// Embeds stored chunks that have no vector of the model yet (ingested with `--no-embed`, or
+    /// before the model was chosen), a bounded batch per transaction.
+    private func backfillVectors(_ model: EmbeddingModelRecord) throws -> Int {
+        guard let embedder else { return 0 }
+        var total = 0
+        while true {
+            let pending = try store.pool.read { db in
+                try EmbeddingStore.chunksMissingVectors(db, model: model, limit: 512)
+            }
+            guard !pending.isEmpty else { return total }
+            let vectors = try embedder.embed(pending.map { EmbeddingText.of(title: $0.title, headingPath: $0.headingPath,
+                                                                             text: $0.text) }, kind: .passage)
+            try store.pool.write { db in
+                for (chunk, vector) in zip(pending, vectors) {
+                    try EmbeddingStore.put(db, chunkID: chunk.chunkID, modelID: model.id, vector: vector)
+                }
+            }
+            total += pending.count
+        }
+    }
+
     // MARK: - Writing
 
     /// Stores a batch in one transaction.
-    private func write(_ results: [ItemResult], report: inout IngestReport, state: inout RunState) throws {
+    private func write(_ results: [ItemResult], modelID: Int64?, report: inout IngestReport, state: inout RunState) throws {
         var batchReport = report
         var batchState = state
         try store.pool.write { db in
@@ -234,7 +306,7 @@ public final class IngestPipeline: @unchecked Sendable {
                     }
                     batchState.seen[document.uri] = location
                     if let warning { batchReport.warnings.append(SourceIssue(source: location, reason: warning, isFailure: false)) }
-                    switch try DocumentStore.put(db, document) {
+                    switch try DocumentStore.put(db, document, embeddingModelID: modelID) {
                     case .added: batchReport.added += 1; batchReport.chunks += document.chunks.count
                     case .updated: batchReport.updated += 1; batchReport.chunks += document.chunks.count
                     case .unchanged: batchReport.unchanged += 1

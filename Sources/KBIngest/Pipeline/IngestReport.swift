@@ -14,6 +14,8 @@ public struct IngestReport: Sendable, Codable, Equatable {
     public var pruned = 0
     /// Chunks written for added and updated documents.
     public var chunks = 0
+    /// Chunk vectors computed by the embedding model (new chunks, and stored ones that had none).
+    public var embedded = 0
     /// Bytes of source files read.
     public var bytes = 0
     public var seconds = 0.0
@@ -57,6 +59,7 @@ extension IngestReport {
         failed += other.failed
         pruned += other.pruned
         chunks += other.chunks
+        embedded += other.embedded
         warnings += other.warnings
         skips += other.skips
         failures += other.failures

@@ -59,7 +59,7 @@ struct BenchSearchCommand: ParsableCommand {
         guard !texts.isEmpty else { throw CLIError("\(queries): no queries found") }
         let search = LexicalSearch(store: try database.open(.readOnly))
         if let path = writeMatchExpressions {
-            let lines = texts.map { QueryTerms.matchExpression(QueryTerms.parse($0)) ?? "" }
+            let lines = try texts.map { try search.matchExpression(for: $0) ?? "" }
             try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         }
         for text in texts { _ = try search.search(text, topK: topK) }     // warm-up: page cache, statements

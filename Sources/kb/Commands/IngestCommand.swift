@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KBEmbedding
 import KBIngest
 import KBStore
 
@@ -55,6 +56,12 @@ struct IngestCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Documents per transaction.", valueName: "n"))
     var batchSize: Int = IngestOptions().batchSize
 
+    @Option(name: .long, help: ArgumentHelp("Embedding model for the chunks (default: the base's model, else \(EmbedderCatalog.defaultName)).", valueName: "name"))
+    var embedder: String?
+
+    @Flag(name: .long, help: "Store no vectors (lexical search only); a later ingest with a model fills them in.")
+    var noEmbed = false
+
     @Flag(name: .long, help: "Print the summary as JSON on standard output.")
     var json = false
 
@@ -75,6 +82,11 @@ struct IngestCommand: ParsableCommand {
     func run() throws {
         let tokenizer = try modelsOption.loadTokenizer()
         let store = try database.open(.readWrite)
+        var model: (any Embedder)?
+        if !noEmbed {
+            let name = try embedder ?? ModelsOption.activeModelName(store) ?? EmbedderCatalog.defaultName
+            model = try modelsOption.loadEmbedder(name)
+        }
         var options = IngestOptions()
         options.include = include.map(Glob.init)
         options.exclude = exclude.map(Glob.init)
@@ -85,11 +97,18 @@ struct IngestCommand: ParsableCommand {
         options.batchSize = batchSize
         let chunker = Chunker(options: ChunkingOptions(maxTokens: chunkTokens, overlapTokens: chunkOverlap),
                               counter: tokenizer)
-        let pipeline = IngestPipeline(store: store, chunker: chunker, options: options)
+        let pipeline = IngestPipeline(store: store, chunker: chunker, options: options, embedder: model)
         let showProgress = !quiet && !json && StandardError.isTerminal
         var bar = ProgressBar()
-        let report = try pipeline.run(paths) { progress in
-            if showProgress { bar.update(progress) }
+        let report: IngestReport
+        do {
+            report = try pipeline.run(paths) { progress in
+                if showProgress { bar.update(progress) }
+            }
+        } catch let error as IngestError {
+            throw CLIError(error.description)
+        } catch let error as EmbeddingStoreError {
+            throw CLIError(error.description)
         }
         if showProgress { bar.finish() }
         if json {
@@ -110,7 +129,8 @@ enum IngestSummary {
         var out = String(format: "Ingested into %@ in %.1f s (%@ docs/s, %@ read)\n", database, report.seconds,
                          ProgressBar.grouped(Int(rate)), ByteCount.format(report.bytes))
         out += "  added \(report.added), updated \(report.updated), unchanged \(report.unchanged), "
-            + "skipped \(report.skipped), failed \(report.failed), pruned \(report.pruned); \(report.chunks) chunks written\n"
+            + "skipped \(report.skipped), failed \(report.failed), pruned \(report.pruned); \(report.chunks) chunks written, "
+            + "\(report.embedded) embedded\n"
         out += list("Failed", report.failures)
         out += list("Skipped", report.skips)
         out += list("Warnings", report.warnings)

@@ -1,7 +1,70 @@
 import ArgumentParser
 import Foundation
+import KBEmbedding
+import KBIndex
 import KBSearch
 import KBStore
+
+extension SearchMode: ExpressibleByArgument {}
+
+/// Filter and tuning options shared by `kb search` and `kb eval`.
+struct SearchTuningOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Only documents whose path, url or id starts with this.", valueName: "prefix"))
+    var pathPrefix: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only documents updated at or after this ISO 8601 date/time.", valueName: "date"))
+    var after: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only documents updated before this ISO 8601 date/time.", valueName: "date"))
+    var before: String?
+
+    @Option(name: .customLong("where"), help: ArgumentHelp("Only documents whose JSON metadata has key=value (repeatable).", valueName: "key=value"))
+    var conditions: [String] = []
+
+    @Option(name: .long, help: "Vector scan: float32 (exact) or int8 (4x less memory traffic, re-ranked in float32).")
+    var precision: String = "float32"
+
+    @Option(name: .long, help: ArgumentHelp("Weight of the lexical list in hybrid fusion.", valueName: "w"))
+    var lexicalWeight: Double = 1
+
+    @Option(name: .long, help: ArgumentHelp("Weight of the vector list in hybrid fusion.", valueName: "w"))
+    var vectorWeight: Double = 1
+
+    func validate() throws {
+        guard ["float32", "int8"].contains(precision) else { throw ValidationError("--precision must be float32 or int8") }
+        for condition in conditions where !condition.contains("=") {
+            throw ValidationError("--where takes key=value (got '\(condition)')")
+        }
+        guard lexicalWeight >= 0, vectorWeight >= 0 else { throw ValidationError("fusion weights must not be negative") }
+    }
+
+    var filters: SearchFilters {
+        var metadata: [String: String] = [:]
+        for condition in conditions {
+            let parts = condition.split(separator: "=", maxSplits: 1)
+            metadata[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        return SearchFilters(uriPrefix: pathPrefix, updatedAfter: after, updatedBefore: before, metadata: metadata)
+    }
+
+    /// Opens the engine with the base's embedding model, if the base has vectors.
+    func engine(_ store: KnowledgeStore, models: ModelsOption, needVectors: Bool) throws -> SearchEngine {
+        var embedder: (any Embedder)?
+        if needVectors, let name = try ModelsOption.activeModelName(store) {
+            embedder = try models.loadEmbedder(name)
+        }
+        do {
+            let engine = try SearchEngine(store: store, embedder: embedder)
+            engine.precision = precision == "int8" ? .int8(rerank: 4) : .float32
+            engine.fusion = SearchEngine.Fusion(lexicalWeight: lexicalWeight, vectorWeight: vectorWeight)
+            return engine
+        } catch let error as SearchError {
+            throw CLIError(error.description)
+        } catch let error as EmbeddingStoreError {
+            throw CLIError(error.description)
+        }
+    }
+}
 
 /// `kb search`: query the knowledge base from the command line.
 struct SearchCommand: ParsableCommand {
@@ -9,21 +72,21 @@ struct SearchCommand: ParsableCommand {
         commandName: "search",
         abstract: "Search the knowledge base.",
         discussion: """
-            Any text is a valid query: search syntax characters are treated as separators. Lexical search
-            ranks chunks by BM25 over titles, headings and text; Chinese and Japanese match at any length.
+            Modes: hybrid (default: lexical and vector results fused by reciprocal rank), vector (nearest
+            chunks by embedding similarity), lexical (BM25 over titles, headings and text; Chinese and
+            Japanese match at any length). Any text is a valid query: search syntax is treated as words.
+            A base without vectors answers hybrid queries lexically.
             """)
 
-    enum Mode: String, ExpressibleByArgument, CaseIterable {
-        case lexical
-    }
-
     @OptionGroup var database: DatabaseOption
+    @OptionGroup var modelsOption: ModelsOption
+    @OptionGroup var tuning: SearchTuningOptions
 
     @Argument(help: ArgumentHelp("What to search for.", valueName: "query"))
     var query: [String]
 
     @Option(name: .long, help: "Search mode.")
-    var mode: Mode = .lexical
+    var mode: SearchMode = .hybrid
 
     @Option(name: .long, help: ArgumentHelp("Number of results (1-\(LexicalSearch.maxTopK)).", valueName: "n"))
     var topK: Int = 10
@@ -46,9 +109,20 @@ struct SearchCommand: ParsableCommand {
     func run() throws {
         let store = try database.open(.readOnly)
         let text = query.joined(separator: " ")
-        let hits = try LexicalSearch(store: store).search(text, topK: topK)
+        let engine = try tuning.engine(store, models: modelsOption, needVectors: mode != .lexical)
+        var effective = mode
+        if mode == .hybrid && !engine.hasVectors {
+            effective = .lexical
+            if !json { StandardError.write("note: this knowledge base has no vectors; searching lexically\n") }
+        }
+        let hits: [SearchHit]
+        do {
+            hits = try engine.search(text, mode: effective, topK: topK, filters: tuning.filters)
+        } catch let error as SearchError {
+            throw CLIError(error.description)
+        }
         if json {
-            try printJSON(Output(query: text, mode: mode.rawValue, results: hits))
+            try printJSON(Output(query: text, mode: effective.rawValue, results: hits))
             return
         }
         if hits.isEmpty {
@@ -58,7 +132,7 @@ struct SearchCommand: ParsableCommand {
         let bold = StandardError.isTerminal && isatty(1) == 1
         for (rank, hit) in hits.enumerated() {
             let heading = hit.headingPath.isEmpty ? "" : " › " + hit.headingPath.joined(separator: " › ")
-            print("\(rank + 1). \(hit.title)\(heading)  [\(String(format: "%.2f", hit.score))]")
+            print("\(rank + 1). \(hit.title)\(heading)  [\(String(format: "%.3f", hit.score))]")
             print("   \(hit.uri)")
             print("   \(render(hit.snippet, bold: bold))")
         }

@@ -28,6 +28,20 @@ struct ModelsOption: ParsableArguments {
             isDirectory: true)
     }
 
+    /// An embedding model by name (see `EmbedderCatalog`).
+    func loadEmbedder(_ name: String) throws -> any Embedder {
+        do {
+            return try EmbedderCatalog.load(name, modelsDirectory: directory)
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+
+    /// The name of the base's active embedding model, if it has one.
+    static func activeModelName(_ store: KnowledgeStore) throws -> String? {
+        try store.pool.read { db in try EmbeddingStore.activeModel(db)?.name }
+    }
+
     /// The default embedding model's tokenizer, which measures chunks.
     func loadTokenizer() throws -> WordPieceTokenizer {
         let vocabulary = directory.appendingPathComponent("all-minilm-l6-v2/vocab.txt")

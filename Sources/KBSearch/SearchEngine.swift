@@ -1,0 +1,156 @@
+import Foundation
+import GRDB
+import KBEmbedding
+import KBIndex
+import KBStore
+
+/// How results are found.
+public enum SearchMode: String, Sendable, CaseIterable, Codable {
+    /// Lexical and vector results fused by reciprocal rank.
+    case hybrid
+    /// Nearest chunks by embedding similarity.
+    case vector
+    /// BM25 over the full-text index.
+    case lexical
+}
+
+/// Why a search cannot run.
+public enum SearchError: Error, CustomStringConvertible, Equatable {
+    case noVectors(String)
+    case modelMismatch(active: String, loaded: String)
+
+    public var description: String {
+        switch self {
+        case .noVectors(let why): return why
+        case .modelMismatch(let active, let loaded):
+            return "this knowledge base's vectors come from \(active), but the loaded embedding model is \(loaded)"
+        }
+    }
+}
+
+/// Searches one knowledge base in any ``SearchMode``: holds the vector index of the active embedding
+/// model in memory (loaded once; kept current with ``add(chunkIDs:vectors:)``/``remove(chunkIDs:)``),
+/// and the embedder that turns queries into vectors.
+public final class SearchEngine: @unchecked Sendable {
+    /// Reciprocal rank fusion: score = Σ weight / (k + rank). k = 60 is the value of the original paper.
+    public struct Fusion: Sendable, Equatable {
+        public var lexicalWeight: Double = 1
+        public var vectorWeight: Double = 1
+        public var k: Double = 60
+        /// Results taken from each list before fusing, as a multiple of the requested count (at least 50).
+        public var depthFactor = 4
+
+        public init(lexicalWeight: Double = 1, vectorWeight: Double = 1, k: Double = 60) {
+            self.lexicalWeight = lexicalWeight
+            self.vectorWeight = vectorWeight
+            self.k = k
+        }
+    }
+
+    public let store: KnowledgeStore
+    public let embedder: (any Embedder)?
+    /// The active model's vectors, or nil when the base has none (lexical search only).
+    public let index: FlatVectorIndex?
+    public let model: EmbeddingModelRecord?
+    public var precision: FlatVectorIndex.Precision = .float32
+    public var fusion = Fusion()
+
+    /// Loads the vectors of the base's active embedding model.
+    /// - Parameter embedder: the model that embeds queries; it must be the base's active model.
+    /// - Throws: ``SearchError/modelMismatch(active:loaded:)``, or database errors.
+    public init(store: KnowledgeStore, embedder: (any Embedder)?) throws {
+        self.store = store
+        self.embedder = embedder
+        let active = try store.pool.read { db in try EmbeddingStore.activeModel(db) }
+        guard let active, let embedder else {
+            model = nil
+            index = nil
+            return
+        }
+        guard active.name == embedder.name, active.dimensions == embedder.dimensions else {
+            throw SearchError.modelMismatch(active: active.name, loaded: embedder.name)
+        }
+        guard active.fingerprint == embedder.fingerprint else {
+            throw EmbeddingStoreError.fingerprintMismatch(model: active.name, stored: active.fingerprint,
+                                                          loaded: embedder.fingerprint)
+        }
+        let (ids, vectors) = try store.pool.read { db in try EmbeddingStore.loadAll(db, model: active) }
+        let index = FlatVectorIndex(dimensions: active.dimensions)
+        vectors.withUnsafeBufferPointer { index.upsert(ids: ids, vectors: $0) }
+        self.model = active
+        self.index = index
+    }
+
+    /// Whether vector and hybrid search are available.
+    public var hasVectors: Bool { index.map { $0.count > 0 } ?? false }
+
+    /// The best `topK` results for `query`.
+    /// - Throws: ``SearchError/noVectors(_:)`` for vector search on a base without vectors.
+    public func search(_ query: String, mode: SearchMode, topK: Int, filters: SearchFilters = SearchFilters()) throws -> [SearchHit] {
+        guard topK > 0 else { return [] }
+        let terms = QueryTerms.parse(query)
+        let effectiveMode = (mode == .hybrid && !hasVectors) ? .lexical : mode
+        if effectiveMode == .vector && !hasVectors {
+            throw SearchError.noVectors("this knowledge base has no vectors: run `kb ingest` with an embedding model "
+                                        + "(the default) or `kb reembed`")
+        }
+        let depth = max(50, topK * fusion.depthFactor)
+        let queryVector: [Float]? = (effectiveMode == .lexical || query.allSatisfy(\.isWhitespace))
+            ? nil : try embedder?.embed([query], kind: .query).first
+        return try store.pool.read { db in
+            let allowed = try filters.allowedChunkIDs(db)
+            var ranked: [RankedChunk]
+            switch effectiveMode {
+            case .lexical:
+                ranked = try LexicalSearch(store: store).rank(db, terms: terms, limit: depth, filters: filters)
+            case .vector:
+                ranked = vectorRank(queryVector, limit: depth, allowed: allowed)
+            case .hybrid:
+                ranked = fuse(try LexicalSearch(store: store).rank(db, terms: terms, limit: depth, filters: filters),
+                              vectorRank(queryVector, limit: depth, allowed: allowed))
+            }
+            let hits = try HitLoader.load(db, ranked, terms: terms)
+            return Array(try HitLoader.mergeOverlapping(db, hits, terms: terms).prefix(topK))
+        }
+    }
+
+    /// Adds or replaces vectors of the active model (e.g. after documents were written).
+    public func add(chunkIDs: [Int64], vectors: [Float]) {
+        vectors.withUnsafeBufferPointer { index?.upsert(ids: chunkIDs, vectors: $0) }
+    }
+
+    /// Drops vectors of deleted chunks.
+    public func remove(chunkIDs: [Int64]) { index?.remove(ids: chunkIDs) }
+
+    private func vectorRank(_ query: [Float]?, limit: Int, allowed: Set<Int64>?) -> [RankedChunk] {
+        guard let query, let index else { return [] }
+        var filter: (@Sendable (Int64) -> Bool)?
+        if let allowed {
+            filter = { @Sendable id in allowed.contains(id) }
+        }
+        return index.search(query, k: limit, precision: precision, allowed: filter).enumerated().map { rank, neighbor in
+            RankedChunk(chunkID: neighbor.id, score: Double(neighbor.score), lexicalRank: nil, vectorRank: rank + 1)
+        }
+    }
+
+    /// Reciprocal rank fusion of the two lists.
+    func fuse(_ lexical: [RankedChunk], _ vector: [RankedChunk]) -> [RankedChunk] {
+        var fused: [Int64: RankedChunk] = [:]
+        for item in lexical {
+            fused[item.chunkID] = RankedChunk(chunkID: item.chunkID, score: fusion.lexicalWeight / (fusion.k + Double(item.lexicalRank ?? 0)),
+                                              lexicalRank: item.lexicalRank, vectorRank: nil)
+        }
+        for item in vector {
+            let contribution = fusion.vectorWeight / (fusion.k + Double(item.vectorRank ?? 0))
+            if var existing = fused[item.chunkID] {
+                existing.score += contribution
+                existing.vectorRank = item.vectorRank
+                fused[item.chunkID] = existing
+            } else {
+                fused[item.chunkID] = RankedChunk(chunkID: item.chunkID, score: contribution, lexicalRank: nil,
+                                                  vectorRank: item.vectorRank)
+            }
+        }
+        return fused.values.sorted { $0.score != $1.score ? $0.score > $1.score : $0.chunkID < $1.chunkID }
+    }
+}

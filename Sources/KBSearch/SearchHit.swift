@@ -1,0 +1,89 @@
+import Foundation
+import GRDB
+import KBStore
+
+/// One search result: a chunk (or merged neighbouring chunks) and the document it belongs to.
+public struct SearchHit: Sendable, Equatable, Codable {
+    /// The document's source path, or its `url` (else `id`) for JSON Lines input.
+    public var uri: String
+    public var title: String
+    /// Higher is better: negated BM25 (lexical), cosine similarity (vector), fused RRF score (hybrid).
+    public var score: Double
+    /// The chunk text: exactly the document text between the offsets.
+    public var text: String
+    public var snippet: Snippet
+    public var documentID: Int64
+    public var chunkID: Int64
+    public var ordinal: Int
+    /// Unicode scalar offsets of the text in the document.
+    public var startOffset: Int
+    public var endOffset: Int
+    public var headingPath: [String]
+    /// 1-based rank in the lexical and vector result lists (hybrid search), when the chunk was in them.
+    public var lexicalRank: Int?
+    public var vectorRank: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case uri, title, score, text, snippet
+        case documentID = "document_id", chunkID = "chunk_id", ordinal
+        case startOffset = "start_offset", endOffset = "end_offset", headingPath = "heading_path"
+        case lexicalRank = "lexical_rank", vectorRank = "vector_rank"
+    }
+}
+
+/// A chunk id with its score and ranks, before its rows are loaded.
+struct RankedChunk {
+    var chunkID: Int64
+    var score: Double
+    var lexicalRank: Int?
+    var vectorRank: Int?
+}
+
+/// Turns ranked chunk ids into ``SearchHit``s.
+enum HitLoader {
+    static func load(_ db: Database, _ ranked: [RankedChunk], terms: [QueryTerm]) throws -> [SearchHit] {
+        let detail = try db.cachedStatement(sql: """
+            SELECT c.document_id, c.ordinal, c.text, c.start_offset, c.end_offset, c.heading_path,
+                   d.uri, d.url, d.title
+            FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?
+            """)
+        return try ranked.compactMap { item -> SearchHit? in
+            // A chunk deleted since it was ranked (a concurrent ingest) is simply left out.
+            guard let row = try Row.fetchOne(detail, arguments: [item.chunkID]) else { return nil }
+            let text: String = row[2]
+            let url: String? = row[7]
+            return SearchHit(
+                uri: url ?? row[6], title: row[8], score: item.score, text: text,
+                snippet: Snippet.make(text: text, terms: terms), documentID: row[0], chunkID: item.chunkID,
+                ordinal: row[1], startOffset: row[3], endOffset: row[4], headingPath: HeadingPath.decode(row[5]),
+                lexicalRank: item.lexicalRank, vectorRank: item.vectorRank)
+        }
+    }
+
+    /// Merges hits of the same document whose spans overlap (neighbouring chunks share their overlap)
+    /// into the better-ranked one, which takes the union of the spans.
+    static func mergeOverlapping(_ db: Database, _ hits: [SearchHit], terms: [QueryTerm]) throws -> [SearchHit] {
+        var kept: [SearchHit] = []
+        for hit in hits {
+            if let i = kept.firstIndex(where: { $0.documentID == hit.documentID
+                                                && hit.startOffset < $0.endOffset && $0.startOffset < hit.endOffset }) {
+                var merged = kept[i]
+                let start = min(merged.startOffset, hit.startOffset), end = max(merged.endOffset, hit.endOffset)
+                guard start != merged.startOffset || end != merged.endOffset else { continue }
+                if let text = try String.fetchOne(db, sql: "SELECT substr(text, ?, ?) FROM documents WHERE id = ?",
+                                                  arguments: [start + 1, end - start, hit.documentID]) {
+                    merged.text = text
+                    merged.startOffset = start
+                    merged.endOffset = end
+                    merged.snippet = Snippet.make(text: text, terms: terms)
+                    merged.lexicalRank = [merged.lexicalRank, hit.lexicalRank].compactMap { $0 }.min()
+                    merged.vectorRank = [merged.vectorRank, hit.vectorRank].compactMap { $0 }.min()
+                    kept[i] = merged
+                }
+                continue
+            }
+            kept.append(hit)
+        }
+        return kept
+    }
+}
