@@ -86,7 +86,9 @@ public final class SearchEngine: @unchecked Sendable {
 
     /// The best `topK` results for `query`.
     /// - Throws: ``SearchError/noVectors(_:)`` for vector search on a base without vectors.
-    public func search(_ query: String, mode: SearchMode, topK: Int, filters: SearchFilters = SearchFilters()) throws -> [SearchHit] {
+    /// - Parameter snippets: build highlighted snippets (callers that only need ids can skip them).
+    public func search(_ query: String, mode: SearchMode, topK: Int, filters: SearchFilters = SearchFilters(),
+                       snippets: Bool = true) throws -> [SearchHit] {
         guard topK > 0 else { return [] }
         let terms = QueryTerms.parse(query)
         let effectiveMode = (mode == .hybrid && !hasVectors) ? .lexical : mode
@@ -109,8 +111,8 @@ public final class SearchEngine: @unchecked Sendable {
                 ranked = fuse(try LexicalSearch(store: store).rank(db, terms: terms, limit: depth, filters: filters),
                               vectorRank(queryVector, limit: depth, allowed: allowed))
             }
-            let hits = try HitLoader.load(db, ranked, terms: terms)
-            return Array(try HitLoader.mergeOverlapping(db, hits, terms: terms).prefix(topK))
+            let hits = try HitLoader.load(db, ranked, terms: snippets ? terms : nil)
+            return Array(try HitLoader.mergeOverlapping(db, hits, terms: snippets ? terms : nil).prefix(topK))
         }
     }
 

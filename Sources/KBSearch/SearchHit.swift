@@ -41,7 +41,8 @@ struct RankedChunk {
 
 /// Turns ranked chunk ids into ``SearchHit``s.
 enum HitLoader {
-    static func load(_ db: Database, _ ranked: [RankedChunk], terms: [QueryTerm]) throws -> [SearchHit] {
+    /// - Parameter terms: the query's terms for snippets; nil leaves snippets empty (evaluation).
+    static func load(_ db: Database, _ ranked: [RankedChunk], terms: [QueryTerm]?) throws -> [SearchHit] {
         let detail = try db.cachedStatement(sql: """
             SELECT c.document_id, c.ordinal, c.text, c.start_offset, c.end_offset, c.heading_path,
                    d.uri, d.url, d.title
@@ -54,7 +55,8 @@ enum HitLoader {
             let url: String? = row[7]
             return SearchHit(
                 uri: url ?? row[6], title: row[8], score: item.score, text: text,
-                snippet: Snippet.make(text: text, terms: terms), documentID: row[0], chunkID: item.chunkID,
+                snippet: terms.map { Snippet.make(text: text, terms: $0) } ?? Snippet(text: "", highlights: []),
+                documentID: row[0], chunkID: item.chunkID,
                 ordinal: row[1], startOffset: row[3], endOffset: row[4], headingPath: HeadingPath.decode(row[5]),
                 lexicalRank: item.lexicalRank, vectorRank: item.vectorRank)
         }
@@ -62,7 +64,7 @@ enum HitLoader {
 
     /// Merges hits of the same document whose spans overlap (neighbouring chunks share their overlap)
     /// into the better-ranked one, which takes the union of the spans.
-    static func mergeOverlapping(_ db: Database, _ hits: [SearchHit], terms: [QueryTerm]) throws -> [SearchHit] {
+    static func mergeOverlapping(_ db: Database, _ hits: [SearchHit], terms: [QueryTerm]?) throws -> [SearchHit] {
         var kept: [SearchHit] = []
         for hit in hits {
             if let i = kept.firstIndex(where: { $0.documentID == hit.documentID
@@ -75,7 +77,7 @@ enum HitLoader {
                     merged.text = text
                     merged.startOffset = start
                     merged.endOffset = end
-                    merged.snippet = Snippet.make(text: text, terms: terms)
+                    if let terms { merged.snippet = Snippet.make(text: text, terms: terms) }
                     merged.lexicalRank = [merged.lexicalRank, hit.lexicalRank].compactMap { $0 }.min()
                     merged.vectorRank = [merged.vectorRank, hit.vectorRank].compactMap { $0 }.min()
                     kept[i] = merged

@@ -104,7 +104,8 @@ struct TermMatcher {
     }
 
     static func fold(_ word: String) -> String {
-        word.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil).lowercased()
+        if word.utf8.allSatisfy({ $0 < 0x80 }) { return word.lowercased() }   // fast path
+        return word.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil).lowercased()
     }
 
     private static let suffixes = ["ational", "ations", "ation", "ements", "ement", "ments", "ment", "ness", "ings",

@@ -29,7 +29,7 @@ public struct Evaluator: Sendable {
             var seconds = 0.0
             for (n, query) in dataset.queries.enumerated() {
                 let start = DispatchTime.now().uptimeNanoseconds
-                let hits = try engine.search(query.text, mode: mode, topK: 100, filters: filters)
+                let hits = try engine.search(query.text, mode: mode, topK: 100, filters: filters, snippets: false)
                 seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 var ranking: [String] = []
                 var seen = Set<String>()
