@@ -39,11 +39,17 @@ public final class SearchEngine: @unchecked Sendable {
         public var k: Double = 60
         /// Results taken from each list before fusing, as a multiple of the requested count (at least 50).
         public var depthFactor = 4
+        /// Vector results less similar than this (cosine) do not enter the fusion. Without it a
+        /// query about something the base does not contain would still get its nearest chunks;
+        /// all-MiniLM-L6-v2 scores unrelated text about 0.0-0.2 and paraphrases from about 0.3.
+        public var minimumVectorSimilarity: Float = 0.25
 
-        public init(lexicalWeight: Double = 1, vectorWeight: Double = 1, k: Double = 60) {
+        public init(lexicalWeight: Double = 1, vectorWeight: Double = 1, k: Double = 60,
+                    minimumVectorSimilarity: Float = 0.25) {
             self.lexicalWeight = lexicalWeight
             self.vectorWeight = vectorWeight
             self.k = k
+            self.minimumVectorSimilarity = minimumVectorSimilarity
         }
     }
 
@@ -108,8 +114,9 @@ public final class SearchEngine: @unchecked Sendable {
             case .vector:
                 ranked = vectorRank(queryVector, limit: depth, allowed: allowed)
             case .hybrid:
-                ranked = fuse(try LexicalSearch(store: store).rank(db, terms: terms, limit: depth, filters: filters),
-                              vectorRank(queryVector, limit: depth, allowed: allowed))
+                let similar = vectorRank(queryVector, limit: depth, allowed: allowed)
+                    .filter { $0.score >= Double(fusion.minimumVectorSimilarity) }
+                ranked = fuse(try LexicalSearch(store: store).rank(db, terms: terms, limit: depth, filters: filters), similar)
             }
             let hits = try HitLoader.load(db, ranked, terms: snippets ? terms : nil)
             return Array(try HitLoader.mergeOverlapping(db, hits, terms: snippets ? terms : nil).prefix(topK))

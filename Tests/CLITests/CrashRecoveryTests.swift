@@ -5,6 +5,8 @@ import XCTest
 
 /// `kill -9` at random moments of an ingest never leaves a corrupt or half-written database, and
 /// re-running the same command completes the job with exactly the expected documents and chunks.
+/// The runs use `--no-embed`: vectors are written in the same transactions as their chunks, and
+/// the debug build's encoder would make a corpus big enough to kill mid-way take minutes.
 final class CrashRecoveryTests: XCTestCase {
     /// A corpus of Markdown files and a JSON Lines file, big enough that ingest takes a few seconds.
     private func makeCorpus(in directory: URL) throws -> URL {
@@ -65,7 +67,7 @@ final class CrashRecoveryTests: XCTestCase {
 
         // Reference: one uninterrupted ingest.
         let cleanPath = directory.appendingPathComponent("clean.sqlite").path
-        let clean = try CommandRunner.run(["ingest", "--db", cleanPath, "--quiet", "--batch-size", "64", corpus.path])
+        let clean = try CommandRunner.run(["ingest", "--db", cleanPath, "--no-embed", "--quiet", "--batch-size", "64", corpus.path])
         XCTAssertEqual(clean.status, 0, clean.stderr)
         let expected = try snapshot(cleanPath)
         XCTAssertGreaterThan(expected.count, 3300)
@@ -75,7 +77,7 @@ final class CrashRecoveryTests: XCTestCase {
         let crashedPath = directory.appendingPathComponent("crashed.sqlite").path
         var kills = 0
         for attempt in 0..<6 {
-            let running = try CommandRunner.start(["ingest", "--db", crashedPath, "--quiet", "--batch-size", "64", corpus.path])
+            let running = try CommandRunner.start(["ingest", "--db", crashedPath, "--no-embed", "--quiet", "--batch-size", "64", corpus.path])
             let delay = Double.random(in: 0.05...1.5, using: &generator)
             Thread.sleep(forTimeInterval: delay)
             if running.process.isRunning {
@@ -90,7 +92,7 @@ final class CrashRecoveryTests: XCTestCase {
                   + "\(FileManager.default.fileExists(atPath: crashedPath) ? try snapshot(crashedPath).count : 0) chunks stored")
         }
         XCTAssertGreaterThanOrEqual(kills, 3, "the corpus should take long enough to be killed mid-way")
-        let finish = try CommandRunner.run(["ingest", "--db", crashedPath, "--quiet", "--json", corpus.path])
+        let finish = try CommandRunner.run(["ingest", "--db", crashedPath, "--no-embed", "--quiet", "--json", corpus.path])
         XCTAssertEqual(finish.status, 0, finish.stderr)
         try assertConsistent(crashedPath)
         XCTAssertEqual(try snapshot(crashedPath), expected)
@@ -100,13 +102,13 @@ final class CrashRecoveryTests: XCTestCase {
         let directory = try TestSupport.temporaryDirectory(self)
         let corpus = try makeCorpus(in: directory)
         let path = directory.appendingPathComponent("kb.sqlite").path
-        let seed = try CommandRunner.run(["ingest", "--db", path, "--quiet", corpus.appendingPathComponent("notes/0").path])
+        let seed = try CommandRunner.run(["ingest", "--db", path, "--no-embed", "--quiet", corpus.appendingPathComponent("notes/0").path])
         XCTAssertEqual(seed.status, 0, seed.stderr)
 
-        let writer = try CommandRunner.start(["ingest", "--db", path, "--quiet", "--batch-size", "32", corpus.path])
+        let writer = try CommandRunner.start(["ingest", "--db", path, "--no-embed", "--quiet", "--batch-size", "32", corpus.path])
         var searches = 0
         while writer.process.isRunning {
-            let result = try CommandRunner.run(["search", "--db", path, "--json", "replica failover"])
+            let result = try CommandRunner.run(["search", "--db", path, "--mode", "lexical", "--json", "replica failover"])
             XCTAssertEqual(result.status, 0, result.stderr)
             let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
             XCTAssertFalse((json?["results"] as? [Any] ?? []).isEmpty)

@@ -106,3 +106,17 @@ final class SearchEngineTests: XCTestCase {
         XCTAssertThrowsError(try lexicalOnly.search("binlog", mode: .vector, topK: 3))
     }
 }
+
+extension SearchEngineTests {
+    func testHybridLeavesOutDissimilarVectorResults() throws {
+        let engine = try engine()
+        // No word in common with any document: lexical finds nothing; vector mode still returns the
+        // nearest chunks, hybrid only those at least as similar as the threshold.
+        let nearest = try engine.search("zebra giraffe savanna", mode: .vector, topK: 3)
+        XCTAssertFalse(nearest.isEmpty, "vector mode always returns the nearest chunks")
+        engine.fusion.minimumVectorSimilarity = Float(nearest[0].score) + 0.01
+        XCTAssertEqual(try engine.search("zebra giraffe savanna", mode: .hybrid, topK: 3), [])
+        engine.fusion.minimumVectorSimilarity = -1
+        XCTAssertFalse(try engine.search("zebra giraffe savanna", mode: .hybrid, topK: 3).isEmpty)
+    }
+}

@@ -30,6 +30,9 @@ struct SearchTuningOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Weight of the vector list in hybrid fusion.", valueName: "w"))
     var vectorWeight: Double = 1
 
+    @Option(name: .long, help: ArgumentHelp("Hybrid: ignore vector results with a lower cosine similarity.", valueName: "s"))
+    var minSimilarity: Float = SearchEngine.Fusion().minimumVectorSimilarity
+
     func validate() throws {
         guard ["float32", "int8"].contains(precision) else { throw ValidationError("--precision must be float32 or int8") }
         for condition in conditions where !condition.contains("=") {
@@ -56,7 +59,8 @@ struct SearchTuningOptions: ParsableArguments {
         do {
             let engine = try SearchEngine(store: store, embedder: embedder)
             engine.precision = precision == "int8" ? .int8(rerank: 4) : .float32
-            engine.fusion = SearchEngine.Fusion(lexicalWeight: lexicalWeight, vectorWeight: vectorWeight)
+            engine.fusion = SearchEngine.Fusion(lexicalWeight: lexicalWeight, vectorWeight: vectorWeight,
+                                                minimumVectorSimilarity: minSimilarity)
             return engine
         } catch let error as SearchError {
             throw CLIError(error.description)
