@@ -15,12 +15,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
+        /// Small shared pieces with no dependencies (SHA-256).
+        .target(name: "KBSupport"),
         /// SQLite schema, migrations, records and the full-text index.
-        .target(name: "KBStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "KBStore", dependencies: ["KBSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         /// CBLAS from Debian's OpenBLAS (libopenblas-dev).
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         /// Tokenizers and sentence-embedding models.
-        .target(name: "KBEmbedding", dependencies: ["COpenBLAS"]),
+        .target(name: "KBEmbedding", dependencies: ["COpenBLAS", "KBSupport"]),
         /// In-memory vector search over the stored embeddings (exact float32 and int8 scans).
         .target(name: "KBIndex", dependencies: ["COpenBLAS"]),
         /// The local GGUF inference engine: file reader, quantized kernels, models, sampling, KV cache.
@@ -39,8 +41,8 @@ let package = Package(
         ),
         /// Temporary folders, the model location and a runner for the built `kb` binary.
         .target(name: "KBTestSupport", dependencies: ["KBEmbedding"], path: "Tests/KBTestSupport"),
-        .testTarget(name: "KBStoreTests", dependencies: ["KBStore", "KBTestSupport"]),
-        .testTarget(name: "KBEmbeddingTests", dependencies: ["KBEmbedding"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KBStoreTests", dependencies: ["KBStore", "KBSupport", "KBTestSupport"]),
+        .testTarget(name: "KBEmbeddingTests", dependencies: ["KBEmbedding", "KBSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KBLLMTests", dependencies: ["KBLLM"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KBIndexTests", dependencies: ["KBIndex"]),
         .testTarget(name: "KBIngestTests", dependencies: ["KBIngest", "KBStore", "KBTestSupport"]),

@@ -1,4 +1,5 @@
 import Foundation
+import KBSupport
 
 /// all-MiniLM-L6-v2 (sentence-transformers): BERT WordPiece tokens, a 6-layer 384-wide BERT
 /// encoder, mean pooling and L2 normalization, run natively on OpenBLAS.
@@ -88,7 +89,7 @@ public struct MiniLMEmbedder: Embedder {
         encoder = BertEncoder(config: config, weights: try BertWeights(file: weights, config: config))
         maxTokens = min(Self.maxSequenceLength, config.maxPositions)
         var size = UInt64(weights.fileSize).littleEndian
-        fingerprint = SHA256.hex(weights.headerBytes + withUnsafeBytes(of: &size) { Array($0) })
+        fingerprint = ContentHash.sha256Hex(weights.headerBytes + withUnsafeBytes(of: &size) { Array($0) })
         self.options = options
     }
 

@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+// Re-exported: the store's users hash documents with ContentHash.
+@_exported import KBSupport
 
 /// One kb database file: documents, chunks, the full-text index and embeddings.
 ///

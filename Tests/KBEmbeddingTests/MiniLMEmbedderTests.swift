@@ -1,4 +1,5 @@
 import Foundation
+import KBSupport
 import XCTest
 @testable import KBEmbedding
 
@@ -57,7 +58,7 @@ final class MiniLMEmbedderTests: XCTestCase {
         // The documented recipe: SHA-256 of the header bytes, then the file size as 8 LE bytes.
         let file = try SafeTensorsFile(url: Self.modelDirectory.appendingPathComponent("model.safetensors"))
         let size = (0..<8).map { UInt8(truncatingIfNeeded: UInt64(file.fileSize) >> (8 * UInt64($0))) }
-        XCTAssertEqual(embedder.fingerprint, SHA256.hex(file.headerBytes + size))
+        XCTAssertEqual(embedder.fingerprint, ContentHash.sha256Hex(file.headerBytes + size))
     }
 
     func testVectorsMatchSentenceTransformers() throws {

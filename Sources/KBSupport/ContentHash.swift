@@ -1,4 +1,4 @@
-/// SHA-256, used to detect unchanged and duplicate documents.
+/// SHA-256: detects unchanged and duplicate documents, and fingerprints model weights.
 ///
 /// Written here rather than pulled from swift-crypto: that package compiles BoringSSL, which adds
 /// minutes to every clean build, and kb needs nothing from it but this one function.
