@@ -83,9 +83,11 @@ public enum EmbeddingStore {
                                        arguments: [model.id])
         let bytes = model.dimensions * MemoryLayout<Float>.size
         while let row = try rows.next() {
-            guard let blob = row.dataNoCopy(atIndex: 1), blob.count == bytes else { continue }
-            ids.append(row[0])
-            blob.withUnsafeBytes { raw in vectors.append(contentsOf: raw.bindMemory(to: Float.self)) }
+            try row.withUnsafeData(atIndex: 1) { (blob: Data?) in
+                guard let blob, blob.count == bytes else { return }   // a damaged row is left out
+                ids.append(row[0])
+                blob.withUnsafeBytes { raw in vectors.append(contentsOf: raw.bindMemory(to: Float.self)) }
+            }
         }
         return (ids, vectors)
     }
