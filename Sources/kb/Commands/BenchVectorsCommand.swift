@@ -51,7 +51,19 @@ struct BenchVectorsCommand: ParsableCommand {
         let queryVectors = (0..<queries).map { Array(queryData[($0 * dimensions)..<(($0 + 1) * dimensions)]) }
 
         let bytes = Double(count * dimensions * 4)
-        let stream = medianSeconds(7) { _ in _ = streamSum(data) }
+        // The bound: every core streaming its share of the matrix once (sgemv also uses every core).
+        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let stream = medianSeconds(7) { _ in
+            data.withUnsafeBufferPointer { buffer in
+                let base = UnsafeSendableBuffer(buffer)
+                let total = buffer.count
+                DispatchQueue.concurrentPerform(iterations: cores) { part in
+                    let start = total * part / cores / 64 * 64
+                    let end = part == cores - 1 ? total : total * (part + 1) / cores / 64 * 64
+                    _ = streamSum(UnsafeBufferPointer(rebasing: base.buffer[start..<end]))
+                }
+            }
+        }
         let boundMs = stream * 1000
 
         _ = index.search(queryVectors[0], k: k)   // warm-up
@@ -100,23 +112,28 @@ struct BenchVectorsCommand: ParsableCommand {
     }
 }
 
-/// Reads every float once with wide SIMD adds: the fastest possible pass over the matrix.
+/// A read-only buffer handed to worker threads.
+struct UnsafeSendableBuffer: @unchecked Sendable {
+    let buffer: UnsafeBufferPointer<Float>
+    init(_ buffer: UnsafeBufferPointer<Float>) { self.buffer = buffer }
+}
+
+/// Reads every float once with wide SIMD adds: the fastest possible pass over the values.
 @inline(never)
-func streamSum(_ values: [Float]) -> Float {
-    values.withUnsafeBufferPointer { buffer in
-        let raw = UnsafeRawPointer(buffer.baseAddress!)
-        var a = SIMD16<Float>(), b = SIMD16<Float>(), c = SIMD16<Float>(), d = SIMD16<Float>()
-        var i = 0
-        while i + 64 <= buffer.count {
-            a += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-            b += raw.loadUnaligned(fromByteOffset: (i + 16) * 4, as: SIMD16<Float>.self)
-            c += raw.loadUnaligned(fromByteOffset: (i + 32) * 4, as: SIMD16<Float>.self)
-            d += raw.loadUnaligned(fromByteOffset: (i + 48) * 4, as: SIMD16<Float>.self)
-            i += 64
-        }
-        let s = a + b + c + d
-        return (s.lowHalf + s.highHalf).sum()
+func streamSum(_ buffer: UnsafeBufferPointer<Float>) -> Float {
+    guard let start = buffer.baseAddress else { return 0 }
+    let raw = UnsafeRawPointer(start)
+    var a = SIMD16<Float>(), b = SIMD16<Float>(), c = SIMD16<Float>(), d = SIMD16<Float>()
+    var i = 0
+    while i + 64 <= buffer.count {
+        a += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+        b += raw.loadUnaligned(fromByteOffset: (i + 16) * 4, as: SIMD16<Float>.self)
+        c += raw.loadUnaligned(fromByteOffset: (i + 32) * 4, as: SIMD16<Float>.self)
+        d += raw.loadUnaligned(fromByteOffset: (i + 48) * 4, as: SIMD16<Float>.self)
+        i += 64
     }
+    let s = a + b + c + d
+    return (s.lowHalf + s.highHalf).sum()
 }
 
 /// Deterministic clustered unit vectors.
