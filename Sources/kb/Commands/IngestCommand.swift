@@ -125,9 +125,11 @@ enum IngestSummary {
     static let listed = 20
 
     static func render(_ report: IngestReport, database: String) -> String {
-        let rate = report.seconds > 0 ? Double(report.processed) / report.seconds : 0
-        var out = String(format: "Ingested into %@ in %.1f s (%@ docs/s, %@ read)\n", database, report.seconds,
-                         ProgressBar.grouped(Int(rate)), ByteCount.format(report.bytes))
+        let seconds = max(report.seconds, 0.001)
+        var rates = ["\(rate(Double(report.processed) / seconds)) docs/s"]
+        if report.chunks > 0 { rates.append("\(rate(Double(report.chunks) / seconds)) chunks/s") }
+        rates.append("\(ByteCount.format(report.bytes)) read")
+        var out = String(format: "Ingested into %@ in %.1f s (", database, report.seconds) + rates.joined(separator: ", ") + ")\n"
         out += "  added \(report.added), updated \(report.updated), unchanged \(report.unchanged), "
             + "skipped \(report.skipped), failed \(report.failed), pruned \(report.pruned); \(report.chunks) chunks written, "
             + "\(report.embedded) embedded\n"
@@ -135,6 +137,11 @@ enum IngestSummary {
         out += list("Skipped", report.skips)
         out += list("Warnings", report.warnings)
         return out
+    }
+
+    /// Whole numbers from 10 up, one decimal below (an embedding-bound ingest can run under 1 doc/s).
+    private static func rate(_ value: Double) -> String {
+        value >= 10 ? ProgressBar.grouped(Int(value)) : String(format: "%.1f", value)
     }
 
     private static func list(_ heading: String, _ issues: [SourceIssue]) -> String {
