@@ -30,7 +30,7 @@ med = lambda xs: statistics.median(xs)
 bound = med([k["boundMilliseconds"] for k in kb])
 print(f"{kb[0]['count']} x {kb[0]['dimensions']} float32 = {kb[0]['matrixMiB']:.0f} MiB; "
       f"stream {med([k['streamGBPerSecond'] for k in kb]):.1f} GB/s -> bound {bound:.2f} ms/query")
-for name, key in [("kb float32 (sgemv)", "float32"), ("kb int8 + rerank", "int8")]:
+for name, key in [("kb float32 (SIMD scan)", "float32"), ("kb int8 + rerank", "int8")]:
     p50, p99 = med([k[key]["p50"] for k in kb]), med([k[key]["p99"] for k in kb])
     print(f"  {name:22s} p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  p50/bound {p50 / bound:.2f}")
 print(f"  int8 recall@10 vs float32: {med([k['int8RecallAtK'] for k in kb]):.4f}; "
