@@ -23,13 +23,21 @@ public final class ThreadPool: @unchecked Sendable {
         }
         let workers = min(threadCount, count)
         withoutActuallyEscaping(body) { body in
+            let shared = UncheckedBody(body)
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 var task = worker
                 while task < count {
-                    body(task)
+                    shared.body(task)
                     task += workers
                 }
             }
         }
     }
+}
+
+/// Hands a loop body to the workers; `parallelFor` requires the body to be safe to call
+/// concurrently and does not return before every call has.
+private struct UncheckedBody: @unchecked Sendable {
+    let body: (Int) -> Void
+    init(_ body: @escaping (Int) -> Void) { self.body = body }
 }
