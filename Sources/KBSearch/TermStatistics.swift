@@ -47,7 +47,9 @@ enum TermStatistics {
     }
 
     /// Words of `terms` that are common in the index; empty when nothing should be pruned.
-    static func commonWords(_ db: Database, terms: [QueryTerm]) throws -> Set<String> {
+    /// - Parameter cache: stems and frequencies remembered between queries (stale by at most
+    ///   ``TermFrequencyCache/refreshFraction`` of the chunk count).
+    static func commonWords(_ db: Database, terms: [QueryTerm], cache: TermFrequencyCache = .shared) throws -> Set<String> {
         let words = terms.compactMap { term -> String? in
             if case .word(let word) = term { return word }
             return nil
@@ -58,9 +60,13 @@ enum TermStatistics {
         let threshold = max(Double(commonMinimum), commonFraction * Double(chunks))
         guard Double(chunks) > threshold else { return [] }
         let lookup = try db.cachedStatement(sql: "SELECT doc FROM chunks_fts_vocab WHERE term = ?")
+        let database = try String.fetchOne(db, sql: "SELECT file FROM pragma_database_list WHERE name = 'main'") ?? ""
+        let cache = database.isEmpty ? TermFrequencyCache() : cache  // in-memory bases have no identity to key on
         var common = Set<String>()
-        for (word, stem) in zip(words, stems(words)) {
-            guard let stem, let frequency = try Int.fetchOne(lookup, arguments: [stem]) else { continue }
+        for (word, stem) in zip(words, cache.stems(words, stem: stems)) {
+            guard let stem, let frequency = try cache.documentFrequency(of: stem, in: database, chunkCount: chunks, read: {
+                try Int.fetchOne(lookup, arguments: [stem])
+            }) else { continue }
             if Double(frequency) > threshold { common.insert(word) }
         }
         return common

@@ -134,4 +134,44 @@ final class CommonTermPruningTests: XCTestCase {
         XCTAssertEqual(Set(hits.map(\.uri)), ["d0", "d200", "d400", "d600"])
         XCTAssertEqual(try LexicalSearch(store: store).search("server", topK: 10).count, 10, "a lone common word still searches")
     }
+
+    func testCachedFrequenciesAreReusedAndRefreshedWhenTheBaseGrows() throws {
+        let directory = try TestSupport.temporaryDirectory(self)
+        func corpus(_ name: String, _ count: Int, _ text: (Int) -> String) throws -> String {
+            let lines = (0..<count).map { i in #"{"id": "\#(name)\#(i)", "title": "Note", "text": "\#(text(i))"}"# }
+            return try TestSupport.write(lines.joined(separator: "\n"), to: "\(name).jsonl", in: directory).path
+        }
+        let store = try KnowledgeStore(path: directory.appendingPathComponent("kb.sqlite").path)
+        let chunker = Chunker(options: ChunkingOptions(), counter: try TestSupport.loadTokenizer())
+        let pipeline = IngestPipeline(store: store, chunker: chunker, options: IngestOptions())
+        _ = try pipeline.run([try corpus("a", 800) { i in i % 200 == 0 ? "The server restarted after a failover." : "The server restarted." }])
+        let cache = TermFrequencyCache()
+        let terms = QueryTerms.parse("server failover")
+        func common() throws -> Set<String> {
+            try store.pool.read { db in try TermStatistics.commonWords(db, terms: terms, cache: cache) }
+        }
+        XCTAssertEqual(try common(), ["server"])
+        XCTAssertEqual(cache.misses, 2, "both frequencies read from the index the first time")
+        XCTAssertEqual(try common(), ["server"])
+        XCTAssertEqual(cache.hits, 2, "and from the cache the second time")
+        // 800 more chunks, all about failover: the base doubled, so the cached frequency is stale.
+        _ = try pipeline.run([try corpus("b", 800) { _ in "A failover drill." }])
+        XCTAssertEqual(try common(), ["server", "failover"], "a word that became common is seen as common")
+        XCTAssertEqual(cache.misses, 4)
+    }
+
+    func testStemCacheMatchesTheStemmer() {
+        let cache = TermFrequencyCache(capacity: 3)
+        var calls = 0
+        let stem = { (words: [String]) -> [String?] in calls += 1; return TermStatistics.stems(words) }
+        let words = ["libraries", "running", "café", "configurations", "running"]
+        XCTAssertEqual(cache.stems(words, stem: stem), TermStatistics.stems(words))
+        XCTAssertEqual(calls, 1, "distinct unknown words are stemmed in one call")
+        XCTAssertEqual(cache.stems(["running"], stem: stem), ["run"])
+        XCTAssertEqual(calls, 1, "a known word is not stemmed again")
+        XCTAssertEqual(cache.stems(["servers"], stem: stem), ["server"])
+        XCTAssertEqual(calls, 2)
+        XCTAssertEqual(cache.stems(["running"], stem: stem), ["run"], "over capacity the map was cleared: refilled, never wrong")
+        XCTAssertEqual(calls, 3)
+    }
 }
