@@ -20,6 +20,9 @@ public enum EmbedderCatalog {
         Entry(name: "all-minilm-l6-v2", folder: "all-minilm-l6-v2", fetchName: "minilm") { folder in
             try MiniLMEmbedder(directory: folder)
         },
+        Entry(name: "multilingual-e5-small", folder: "multilingual-e5-small", fetchName: "multilingual-e5") { folder in
+            try MultilingualE5Embedder(directory: folder)
+        },
     ]
 
     public static var names: [String] { entries.map(\.name) }
