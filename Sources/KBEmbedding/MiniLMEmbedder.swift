@@ -96,6 +96,12 @@ public struct MiniLMEmbedder: Embedder {
             .embed(texts) { tokenizer.encode($0, maxLength: maxTokens) }
     }
 
+    /// The token ids the encoder reads for `text`: `[CLS]`, WordPiece tokens (cut to
+    /// ``maxTokens`` in all), `[SEP]`.
+    public func tokenIDs(_ text: String) -> [Int32] {
+        tokenizer.encode(text, maxLength: maxTokens)
+    }
+
     /// See ``EncoderBatching/packBatches(lengths:maxTokens:)``.
     static func packBatches(lengths: [Int], maxTokens: Int) -> [[Int]] {
         EncoderBatching.packBatches(lengths: lengths, maxTokens: maxTokens)

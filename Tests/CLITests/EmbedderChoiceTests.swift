@@ -88,4 +88,26 @@ final class EmbedderChoiceTests: XCTestCase {
         XCTAssertTrue(unknown.stderr.contains("unknown embedding model 'e6-huge'"), unknown.stderr)
         XCTAssertTrue(unknown.stderr.contains(Self.e5), unknown.stderr)
     }
+
+    func testEvalEmbedsANewBaseWithTheChosenModelAndRefusesAnother() throws {
+        let directory = try TestSupport.temporaryDirectory(self)
+        try TestSupport.write("""
+            {"_id": "d1", "title": "", "text": "巴黎是法国的首都。"}
+            {"_id": "d2", "title": "", "text": "南瓜可以蒸着吃。"}
+            """, to: "set/corpus.jsonl", in: directory)
+        try TestSupport.write(#"{"_id": "q1", "text": "capital of France"}"#, to: "set/queries.jsonl", in: directory)
+        try TestSupport.write("query-id\tcorpus-id\tscore\nq1\td1\t1\n", to: "set/qrels/test.tsv", in: directory)
+        let db = directory.appendingPathComponent("eval.sqlite").path
+        let set = directory.appendingPathComponent("set").path
+        let eval = try CommandRunner.run(["eval", "--db", db, "--embedder", Self.e5, "--modes", "vector", "--json", set])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        XCTAssertEqual(try storedModels(db).active, Self.e5)
+        let output = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+        let vector = try XCTUnwrap((output["modes"] as? [String: Any])?["vector"] as? [String: Any])
+        XCTAssertEqual(vector["ndcg_at_10"] as? Double, 1, "the English query finds the Chinese document first")
+
+        let other = try CommandRunner.run(["eval", "--db", db, "--embedder", "all-minilm-l6-v2", set])
+        XCTAssertNotEqual(other.status, 0)
+        XCTAssertTrue(other.stderr.contains("searches with \(Self.e5), not all-minilm-l6-v2"), other.stderr)
+    }
 }
