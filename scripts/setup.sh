@@ -29,7 +29,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # 2. models
-scripts/fetch-models.sh
+scripts/fetch-models.sh minilm multilingual-e5
 
 # 3. release build (SwiftPM rebuilds only what changed)
 target_cpu="${KB_TARGET_CPU:-native}"

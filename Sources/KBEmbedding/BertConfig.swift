@@ -26,6 +26,21 @@ public struct BertConfig: Sendable, Equatable, Decodable {
         case positionEmbeddingType = "position_embedding_type"
     }
 
+    /// A configuration given field by field (the `E5S1` header), with exact GELU and absolute positions.
+    init(vocabularySize: Int, hiddenSize: Int, layerCount: Int, headCount: Int, intermediateSize: Int,
+         maxPositions: Int, tokenTypeCount: Int, layerNormEpsilon: Float) {
+        self.vocabularySize = vocabularySize
+        self.hiddenSize = hiddenSize
+        self.layerCount = layerCount
+        self.headCount = headCount
+        self.intermediateSize = intermediateSize
+        self.maxPositions = maxPositions
+        self.tokenTypeCount = tokenTypeCount
+        self.layerNormEpsilon = layerNormEpsilon
+        hiddenActivation = "gelu"
+        positionEmbeddingType = "absolute"
+    }
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         vocabularySize = try c.decode(Int.self, forKey: .vocabularySize)

@@ -77,9 +77,9 @@ struct BertEncoder: Sendable {
         for length in batch.lengths {
             for position in 0..<length {
                 let x = hidden + row * h  // [hidden]
-                let word = weights.wordEmbeddings + Int(batch.tokenIDs[row]) * h
+                weights.wordEmbeddings.row(Int(batch.tokenIDs[row]), count: h, into: x)
                 let place = weights.positionEmbeddings + position * h
-                for j in 0..<h { x[j] = word[j] + place[j] }
+                for j in 0..<h { x[j] += place[j] }
                 // The token-type row is added as the LayerNorm's "bias".
                 EncoderKernels.addBiasLayerNorm(
                     x, bias: weights.tokenTypeEmbeddings, gamma: norm.gamma, beta: norm.beta,

@@ -1,6 +1,7 @@
 import Foundation
 
-/// The weights of a BERT encoder, copied out of a safetensors file as `Float`.
+/// The weights of a BERT encoder as `Float` (from a safetensors file, or dequantized from an
+/// `E5S1` file, see `BertWeights+E5.swift`).
 ///
 /// Linear layers keep PyTorch's layout, `[out, in]` row-major, used as `y = x·Wᵀ + b`. The three
 /// attention projections are stacked into one `[3·hidden, hidden]` matrix so that one matrix
@@ -31,13 +32,42 @@ final class BertWeights: @unchecked Sendable {
         let outputNorm: LayerNorm
     }
 
-    let wordEmbeddings: Tensor  // [vocabulary, hidden]
-    let positionEmbeddings: Tensor  // [maxPositions, hidden]
+    /// The rows of the token (word) embedding matrix: float32, or 4-bit blocks dequantized one
+    /// looked-up row at a time (multilingual-e5's 250k-row table stays 54 MB instead of 384 MB).
+    enum TokenEmbeddings {
+        case float32(Tensor)  // [vocabulary, hidden]
+        case q4_0(UnsafeRawPointer)  // [vocabulary, hidden / 32] BlockQ4_0
+
+        /// Writes row `id` (`count` = hidden floats) to `output`.
+        func row(_ id: Int, count: Int, into output: UnsafeMutablePointer<Float>) {
+            switch self {
+            case let .float32(table):
+                output.update(from: table + id * count, count: count)
+            case let .q4_0(blocks):
+                BlockQ4_0.dequantize(blocks + id * (count / BlockQ4_0.weightsPerBlock) * BlockQ4_0.byteCount,
+                                     count: count, into: output)
+            }
+        }
+    }
+
+    let wordEmbeddings: TokenEmbeddings
+    let positionEmbeddings: Tensor  // [maxPositions, hidden]: row p for the token at position p
     let tokenTypeEmbeddings: Tensor  // [tokenTypes, hidden]; kb uses type 0 only
     let embeddingNorm: LayerNorm
     let layers: [Layer]
     /// Owns the memory of every tensor above.
-    private let arena: Arena
+    private let arena: TensorArena
+
+    /// Weights already in memory that `arena` owns.
+    init(wordEmbeddings: TokenEmbeddings, positionEmbeddings: Tensor, tokenTypeEmbeddings: Tensor,
+         embeddingNorm: LayerNorm, layers: [Layer], arena: TensorArena) {
+        self.wordEmbeddings = wordEmbeddings
+        self.positionEmbeddings = positionEmbeddings
+        self.tokenTypeEmbeddings = tokenTypeEmbeddings
+        self.embeddingNorm = embeddingNorm
+        self.layers = layers
+        self.arena = arena
+    }
 
     /// Reads every tensor the encoder needs, checking each shape against `config`.
     ///
@@ -47,11 +77,11 @@ final class BertWeights: @unchecked Sendable {
     ///
     /// - Throws: ``SafeTensorsError`` naming the file and the tensor that is missing, has the
     ///   wrong shape or is not floating point.
-    init(file: SafeTensorsFile, config: BertConfig) throws {
+    convenience init(file: SafeTensorsFile, config: BertConfig) throws {
         let prefix = file.tensors["embeddings.word_embeddings.weight"] == nil
             && file.tensors["bert.embeddings.word_embeddings.weight"] != nil ? "bert." : ""
-        let arena = Arena()  // freed with everything in it if a tensor below fails
-        let copy = arena.copy
+        let arena = TensorArena()  // freed with everything in it if a tensor below fails
+        let copy: ([Float]) -> Tensor = arena.copy
         func tensor(_ name: String, _ shape: [Int]) throws -> Tensor {
             copy(try file.floats(prefix + name, shape: shape))
         }
@@ -59,11 +89,7 @@ final class BertWeights: @unchecked Sendable {
         func norm(_ name: String) throws -> LayerNorm {
             LayerNorm(gamma: try tensor(name + ".weight", [h]), beta: try tensor(name + ".bias", [h]))
         }
-        wordEmbeddings = try tensor("embeddings.word_embeddings.weight", [config.vocabularySize, h])
-        positionEmbeddings = try tensor("embeddings.position_embeddings.weight", [config.maxPositions, h])
-        tokenTypeEmbeddings = try tensor("embeddings.token_type_embeddings.weight", [config.tokenTypeCount, h])
-        embeddingNorm = try norm("embeddings.LayerNorm")
-        layers = try (0..<config.layerCount).map { index in
+        let layers = try (0..<config.layerCount).map { index in
             let p = "encoder.layer.\(index)."
             let projections = ["query", "key", "value"]
             return Layer(
@@ -78,22 +104,33 @@ final class BertWeights: @unchecked Sendable {
                 outputBias: try tensor(p + "output.dense.bias", [h]),
                 outputNorm: try norm(p + "output.LayerNorm"))
         }
-        self.arena = arena
+        self.init(
+            wordEmbeddings: .float32(try tensor("embeddings.word_embeddings.weight", [config.vocabularySize, h])),
+            positionEmbeddings: try tensor("embeddings.position_embeddings.weight", [config.maxPositions, h]),
+            tokenTypeEmbeddings: try tensor("embeddings.token_type_embeddings.weight", [config.tokenTypeCount, h]),
+            embeddingNorm: try norm("embeddings.LayerNorm"), layers: layers, arena: arena)
+    }
+}
+
+/// Allocations that live as long as the weights.
+final class TensorArena {
+    private var buffers: [UnsafeMutableRawBufferPointer] = []
+
+    func copy(_ values: [Float]) -> UnsafePointer<Float> {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(values.count, 1) * 4, alignment: 64)
+        buffers.append(buffer)
+        values.withUnsafeBytes { buffer.copyMemory(from: $0) }
+        return UnsafePointer(buffer.baseAddress!.assumingMemoryBound(to: Float.self))
     }
 
-    /// Allocations that live as long as the weights.
-    private final class Arena {
-        private var buffers: [UnsafeMutableBufferPointer<Float>] = []
+    func copy(_ bytes: [UInt8]) -> UnsafeRawPointer {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
+        buffers.append(buffer)
+        bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
+        return UnsafeRawPointer(buffer.baseAddress!)
+    }
 
-        func copy(_ values: [Float]) -> Tensor {
-            let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(values.count, 1))
-            _ = buffer.initialize(from: values)
-            buffers.append(buffer)
-            return UnsafePointer(buffer.baseAddress!)
-        }
-
-        deinit {
-            for buffer in buffers { buffer.deallocate() }
-        }
+    deinit {
+        for buffer in buffers { buffer.deallocate() }
     }
 }

@@ -10,24 +10,27 @@ public enum EmbedderCatalog {
         public let folder: String
         /// The `scripts/fetch-models.sh` argument that downloads it.
         public let fetchName: String
-        let load: @Sendable (URL) throws -> any Embedder
+        let load: @Sendable (URL, EncoderOptions) throws -> any Embedder
     }
 
     /// The default model of new knowledge bases.
     public static let defaultName = "all-minilm-l6-v2"
 
     public static let entries: [Entry] = [
-        Entry(name: "all-minilm-l6-v2", folder: "all-minilm-l6-v2", fetchName: "minilm") { folder in
-            try MiniLMEmbedder(directory: folder)
+        Entry(name: "all-minilm-l6-v2", folder: "all-minilm-l6-v2", fetchName: "minilm") { folder, options in
+            try MiniLMEmbedder(directory: folder, options: options)
+        },
+        Entry(name: "multilingual-e5-small", folder: "multilingual-e5-small", fetchName: "multilingual-e5") { folder, options in
+            try MultilingualE5Embedder(directory: folder, options: options)
         },
     ]
 
     public static var names: [String] { entries.map(\.name) }
 
-    /// Loads `name` from `modelsDirectory`.
+    /// Loads `name` from `modelsDirectory`, with `options` for batching and threads.
     /// - Throws: ``EmbedderCatalogError`` for an unknown name or a model that was not downloaded;
     ///   the model's own errors for a damaged one.
-    public static func load(_ name: String, modelsDirectory: URL) throws -> any Embedder {
+    public static func load(_ name: String, modelsDirectory: URL, options: EncoderOptions = EncoderOptions()) throws -> any Embedder {
         guard let entry = entries.first(where: { $0.name == name }) else {
             throw EmbedderCatalogError.unknown(name: name, known: names)
         }
@@ -35,7 +38,7 @@ public enum EmbedderCatalog {
         guard FileManager.default.fileExists(atPath: folder.path) else {
             throw EmbedderCatalogError.notDownloaded(name: name, folder: folder.path, fetchName: entry.fetchName)
         }
-        return try entry.load(folder)
+        return try entry.load(folder, options)
     }
 }
 

@@ -22,28 +22,7 @@ import KBSupport
 /// With one worker, OpenBLAS keeps the thread count the environment gives it.
 public struct MiniLMEmbedder: Embedder {
     /// How ``embed(_:kind:)`` splits and schedules its work.
-    public struct Options: Sendable {
-        /// Worker threads; each runs whole batches. Default: the number of active cores.
-        public var threads: Int
-        /// Most tokens in one batch (the rows of every matrix product).
-        public var batchTokens: Int
-        /// Most texts tokenized, sorted and held at once.
-        public var windowTexts: Int
-
-        /// - Parameters:
-        ///   - threads: Worker threads (at least 1).
-        ///   - batchTokens: Tokens per batch. 512 to 4096 ran within measurement noise of each
-        ///     other on 2 cores; 1024 keeps a batch's activations (about 14 KB per token) small.
-        ///   - windowTexts: Texts held at once, tokenized and sorted by length together.
-        public init(
-            threads: Int = ProcessInfo.processInfo.activeProcessorCount, batchTokens: Int = 1024,
-            windowTexts: Int = 4096
-        ) {
-            self.threads = max(1, threads)
-            self.batchTokens = max(1, batchTokens)
-            self.windowTexts = max(1, windowTexts)
-        }
-    }
+    public typealias Options = EncoderOptions
 
     /// The sentence-transformers `max_seq_length` of all-MiniLM-L6-v2, special tokens included.
     public static let maxSequenceLength = 256
@@ -112,105 +91,19 @@ public struct MiniLMEmbedder: Embedder {
     /// - Complexity: O(total tokens × model size); memory O(``Options/windowTexts`` +
     ///   threads × ``Options/batchTokens``) besides the result.
     public func embed(_ texts: [String], kind: EmbeddingKind) throws -> [[Float]] {
-        var vectors: [[Float]] = []
-        vectors.reserveCapacity(texts.count)
-        for windowStart in stride(from: 0, to: texts.count, by: options.windowTexts) {
-            let window = texts[windowStart..<min(windowStart + options.windowTexts, texts.count)]
-            vectors.append(contentsOf: embedWindow(Array(window)))
-        }
-        return vectors
+        let tokenizer = tokenizer, maxTokens = maxTokens
+        return EncoderBatching(encoder: encoder, options: options, maxLength: maxTokens)
+            .embed(texts) { tokenizer.encode($0, maxLength: maxTokens) }
     }
 
-    /// Tokenizes, sorts, batches and encodes one window of texts.
-    private func embedWindow(_ texts: [String]) -> [[Float]] {
-        let ids = tokenize(texts)
-        let batches = Self.packBatches(lengths: ids.map(\.count), maxTokens: options.batchTokens)
-        let dimension = dimensions
-        let output = SharedBuffer(count: texts.count * dimension)  // [texts, dimension]
-        defer { output.deallocate() }
-        let queue = WorkQueue(count: batches.count)
-        let workers = min(options.threads, batches.count)
-        let capacity = batches.map { $0.reduce(0) { $0 + ids[$1].count } }.max() ?? 0
-        func runWorkers() {
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                let workspace = BertWorkspace(config: encoder.config, tokenCapacity: capacity, maxLength: maxTokens)
-                let pooled = UnsafeMutablePointer<Float>.allocate(capacity: capacity * dimension)  // [sequences, dimension]
-                defer { pooled.deallocate() }
-                while let next = queue.next() {
-                    var batch = PackedBatch()
-                    for index in batches[next] { batch.append(ids[index]) }
-                    encoder.embed(batch, workspace: workspace, into: pooled)
-                    for (slot, index) in batches[next].enumerated() {
-                        (output.base + index * dimension).update(from: pooled + slot * dimension, count: dimension)
-                    }
-                }
-            }
-        }
-        if workers > 1 { BLASThreads.singleThreaded(runWorkers) } else { runWorkers() }
-        return (0..<texts.count).map { Array(UnsafeBufferPointer(start: output.base + $0 * dimension, count: dimension)) }
+    /// The token ids the encoder reads for `text`: `[CLS]`, WordPiece tokens (cut to
+    /// ``maxTokens`` in all), `[SEP]`.
+    public func tokenIDs(_ text: String) -> [Int32] {
+        tokenizer.encode(text, maxLength: maxTokens)
     }
 
-    /// Token ids of every text, truncated to ``maxTokens``, tokenized on all worker threads.
-    private func tokenize(_ texts: [String]) -> [[Int32]] {
-        let workers = min(options.threads, max(1, texts.count / 64))
-        guard workers > 1 else { return texts.map { tokenizer.encode($0, maxLength: maxTokens) } }
-        return [[Int32]](unsafeUninitializedCapacity: texts.count) { buffer, initialized in
-            let slots = SharedSlots(buffer.baseAddress!)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                for index in stride(from: worker, to: texts.count, by: workers) {
-                    (slots.base + index).initialize(to: tokenizer.encode(texts[index], maxLength: maxTokens))
-                }
-            }
-            initialized = texts.count
-        }
-    }
-
-    /// Groups text indices into batches of similar length: longest first, each batch holding
-    /// consecutive texts up to `maxTokens` tokens (a longer single text gets a batch of its own).
+    /// See ``EncoderBatching/packBatches(lengths:maxTokens:)``.
     static func packBatches(lengths: [Int], maxTokens: Int) -> [[Int]] {
-        let order = lengths.indices.sorted { lengths[$0] != lengths[$1] ? lengths[$0] > lengths[$1] : $0 < $1 }
-        var batches: [[Int]] = []
-        var current: [Int] = []
-        var tokens = 0
-        for index in order {
-            if !current.isEmpty && tokens + lengths[index] > maxTokens {
-                batches.append(current)
-                current = []
-                tokens = 0
-            }
-            current.append(index)
-            tokens += lengths[index]
-        }
-        if !current.isEmpty { batches.append(current) }
-        return batches
-    }
-}
-
-/// Output rows shared by worker threads; each thread writes rows no other thread writes.
-private final class SharedBuffer: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Float>
-    init(count: Int) { base = .allocate(capacity: max(count, 1)) }
-    func deallocate() { base.deallocate() }
-}
-
-/// Result slots shared by worker threads; each thread initializes slots no other thread touches.
-private final class SharedSlots: @unchecked Sendable {
-    let base: UnsafeMutablePointer<[Int32]>
-    init(_ base: UnsafeMutablePointer<[Int32]>) { self.base = base }
-}
-
-/// Hands out batch numbers 0..<count to worker threads, each once.
-private final class WorkQueue: @unchecked Sendable {  // state guarded by `lock`
-    private let lock = NSLock()
-    private var cursor = 0
-    private let count: Int
-    init(count: Int) { self.count = count }
-
-    func next() -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard cursor < count else { return nil }
-        cursor += 1
-        return cursor - 1
+        EncoderBatching.packBatches(lengths: lengths, maxTokens: maxTokens)
     }
 }

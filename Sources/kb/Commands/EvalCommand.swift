@@ -26,6 +26,9 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: "Modes to evaluate.")
     var modes: [SearchMode] = [.lexical, .vector, .hybrid]
 
+    @Option(name: .long, help: ArgumentHelp("Embedding model of a new --db (default: \(EmbedderCatalog.defaultName)); an existing base keeps its own.", valueName: "name"))
+    var embedder: String?
+
     @Option(name: .long, help: ArgumentHelp("Evaluate only the first N judged queries.", valueName: "n"))
     var limit: Int?
 
@@ -64,7 +67,12 @@ struct EvalCommand: ParsableCommand {
 
         // Ingest the corpus (idempotent) with the base's embedding model.
         let needVectors = modes.contains(where: { $0 != .lexical })
-        let modelName = try ModelsOption.activeModelName(store) ?? EmbedderCatalog.defaultName
+        let activeModel = try ModelsOption.activeModelName(store)
+        if let embedder, let activeModel, embedder != activeModel {
+            throw CLIError("\(path) searches with \(activeModel), not \(embedder): use another --db, or switch it with "
+                           + "`kb reembed --db \(path) --model \(embedder)`")
+        }
+        let modelName = activeModel ?? embedder ?? EmbedderCatalog.defaultName
         let embedder = needVectors ? try modelsOption.loadEmbedder(modelName) : nil
         let chunker = Chunker(options: ChunkingOptions(), counter: try modelsOption.loadTokenizer())
         let pipeline = IngestPipeline(store: store, chunker: chunker, options: IngestOptions(), embedder: embedder)
