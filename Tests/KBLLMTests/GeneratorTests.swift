@@ -9,7 +9,11 @@ final class GeneratorTests: XCTestCase {
     struct ScriptedSource: TokenLogitsSource {
         let vocabularySize: Int
         let script: [Int32]
+        var contextLength = 1_000
         var evaluated: [[Int32]] = []
+
+        mutating func prefill(_ prompt: [Int32]) throws -> [Float] { try evaluate(prompt) }
+        mutating func evaluateNext(_ token: Int32) throws -> [Float] { try evaluate([token]) }
 
         mutating func evaluate(_ tokens: [Int32]) throws -> [Float] {
             evaluated.append(tokens)
@@ -72,6 +76,14 @@ final class GeneratorTests: XCTestCase {
         XCTAssertEqual(none.text, "")
         XCTAssertEqual(none.finishReason, .length)
         XCTAssertTrue(untouched.evaluated.isEmpty)
+
+        // A full context ends the generation too.
+        var small = ScriptedSource(vocabularySize: tokenizer.vocabularySize, script: script)
+        let promptCount = tokenizer.encode("Count:", addSpecial: true, parseSpecial: true).count
+        small.contextLength = promptCount + 2
+        let full = try generator.generate(prompt: "Count:", options: greedy(maxTokens: 10), source: &small)
+        XCTAssertEqual(full.tokens, Array(script.prefix(2)))
+        XCTAssertEqual(full.finishReason, .length)
     }
 
     func testAStopStringAcrossTokensEndsTheTextBeforeIt() throws {

@@ -2,7 +2,7 @@
 public enum FinishReason: String, Sendable, Codable {
     /// An end-of-generation token or a stop string.
     case stop
-    /// ``GenerationOptions/maxTokens`` reached.
+    /// ``GenerationOptions/maxTokens`` reached, or the context is full.
     case length
     /// The caller cancelled (``CancellationFlag`` or task cancellation).
     case cancelled

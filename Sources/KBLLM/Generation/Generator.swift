@@ -4,7 +4,7 @@
 /// (``IncrementalDecoder``: never half a character), checked for stop strings
 /// (``StopStringMatcher``: text that may start one waits) and handed to the caller's callback.
 /// It ends at an end-of-generation token or stop string (``FinishReason/stop``), after
-/// ``GenerationOptions/maxTokens`` (``FinishReason/length``) or when cancelled.
+/// ``GenerationOptions/maxTokens`` or a full context (``FinishReason/length``) or when cancelled.
 public struct Generator: Sendable {
     /// Turns prompts into tokens and tokens into text.
     public let tokenizer: BPETokenizer
@@ -19,7 +19,7 @@ public struct Generator: Sendable {
     /// Generates a continuation of the text `prompt` (tokenized with special tokens such as
     /// `<|im_start|>` recognised, as llama.cpp does for prompts).
     /// - Parameters:
-    ///   - source: the model session; the prompt is appended to whatever it holds.
+    ///   - source: the model session; its context becomes the prompt (``TokenLogitsSource/prefill(_:)``).
     ///   - onText: receives each piece of text as soon as it is final.
     /// - Throws: ``GenerationError`` for an empty prompt or a bad option, ``SamplingError``, or the
     ///   source's error.
@@ -76,7 +76,7 @@ public struct Generator: Sendable {
         if isCancelled() { return finish(.cancelled) }
         if options.maxTokens == 0 { return finish(.length) }
         let promptStart = clock.now
-        var logits = try source.evaluate(promptTokens)
+        var logits = try source.prefill(promptTokens)
         timings.promptMilliseconds = milliseconds(clock.now - promptStart)
         var firstTokenAt: ContinuousClock.Instant?
 
@@ -95,9 +95,11 @@ public struct Generator: Sendable {
             generated.append(token)
             emit(stops.append(decoder.append(tokenizer.bytes(of: token))))
             if stops.stopped { return finish(.stop) }
-            if generated.count >= options.maxTokens { return finish(.length) }
+            if generated.count >= options.maxTokens || promptTokens.count + generated.count >= source.contextLength {
+                return finish(.length)
+            }
             if isCancelled() { return finish(.cancelled) }
-            logits = try source.evaluate([token])
+            logits = try source.evaluateNext(token)
         }
     }
 
