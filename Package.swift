@@ -35,7 +35,7 @@ let package = Package(
         .executableTarget(
             name: "kb",
             dependencies: [
-                "KBStore", "KBIngest", "KBSearch", "KBEmbedding",
+                "KBStore", "KBIngest", "KBSearch", "KBEmbedding", "KBLLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
