@@ -44,7 +44,7 @@ let package = Package(
         .target(
             name: "KBServer",
             dependencies: [
-                "KBStore", "KBIngest", "KBSearch", "KBEmbedding",
+                "KBStore", "KBIngest", "KBSearch", "KBEmbedding", "KBLLM",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -61,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "kb",
             dependencies: [
-                "KBStore", "KBIngest", "KBSearch", "KBEmbedding", "KBServer",
+                "KBStore", "KBIngest", "KBSearch", "KBEmbedding", "KBLLM", "KBServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

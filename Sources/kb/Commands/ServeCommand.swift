@@ -70,6 +70,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Load no embedding model: lexical search only, posted documents get no vectors.")
     var noEmbed = false
 
+    @Option(name: .long, help: ArgumentHelp("Threads for the answer model's matrix products (default: every core).", valueName: "n"))
+    var threads: Int?
+
     func run() async throws {
         var settings: ServerConfiguration
         do {
@@ -111,7 +114,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
-        let generator = try AnswerModelLoader.load(settings.model)
+        let generator = try AnswerModelLoader.load(settings.model, models: modelsOption, threads: threads)
         let server = KnowledgeServer(configuration: settings, knowledge: knowledge, generator: generator, logger: logger)
         let host = settings.host, database = settings.database, log = logger
         try await server.run { port in
@@ -121,14 +124,21 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
-/// Loads the answer model named by `--model`.
+/// Loads the answer model named by `--model` (a path, or a file name in the models folder).
 enum AnswerModelLoader {
-    static func load(_ path: String?) throws -> (any AnswerGenerator)? {
-        guard let path else { return nil }
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw CLIError("--model: \(path) does not exist")
+    static func load(_ name: String?, models: ModelsOption, threads: Int?) throws -> (any AnswerGenerator)? {
+        guard let name else { return nil }
+        var path = name
+        if !FileManager.default.fileExists(atPath: path), !name.contains("/") {
+            path = models.directory.appendingPathComponent(name).path
         }
-        throw CLIError("--model: this build of kb has no local LLM engine yet (KBLLM has no generator); "
-                       + "serve without --model for search and documents")
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CLIError("--model: \(name) does not exist (nor in \(models.directory.path))")
+        }
+        do {
+            return try LocalModelGenerator(path: path, threads: threads)
+        } catch {
+            throw CLIError("--model \(path): \(error)")
+        }
     }
 }

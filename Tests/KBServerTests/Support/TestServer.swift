@@ -37,7 +37,8 @@ final class TestServer: @unchecked Sendable {
     /// - Parameters:
     ///   - generator: the model double; nil starts a search-only server.
     ///   - adjust: changes to the configuration (keys are set to ``apiKey`` by default).
-    init(_ testCase: XCTestCase, generator: ScriptedGenerator? = ScriptedGenerator(),
+    ///   - answerModel: another model to answer with (the real engine), used when `generator` is nil.
+    init(_ testCase: XCTestCase, generator: ScriptedGenerator? = ScriptedGenerator(), answerModel: (any AnswerGenerator)? = nil,
          adjust: (inout ServerConfiguration) -> Void = { _ in }) async throws {
         let directory = try TestSupport.temporaryDirectory(testCase)
         databasePath = directory.appendingPathComponent("kb.sqlite").path
@@ -57,7 +58,8 @@ final class TestServer: @unchecked Sendable {
         var logger = Logger(label: "kb.serve.test") { [logs] _ in logs }
         logger.logLevel = .debug
         self.generator = generator
-        server = KnowledgeServer(configuration: configuration, knowledge: knowledge, generator: generator, logger: logger)
+        server = KnowledgeServer(configuration: configuration, knowledge: knowledge, generator: generator ?? answerModel,
+                                 logger: logger)
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         let application = server.makeApplication { port in
             portContinuation.yield(port)
