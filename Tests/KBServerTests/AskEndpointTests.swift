@@ -130,6 +130,21 @@ final class AskEndpointTests: XCTestCase {
         XCTAssertEqual(server.server.answers.queue.counts.active, 0)
     }
 
+    func testRequestTimeoutAnswers503AndCancelsTheGeneration() async throws {
+        let server = try await TestServer(self) { $0.requestTimeout = 0.5 }
+        let generator = try XCTUnwrap(server.generator)
+        generator.closeGate()
+        let response = try await server.client.json("POST", "/v1/ask", ["question": "How are old logs compressed?"])
+        XCTAssertEqual(response.status, 503, response.text)
+        XCTAssertEqual(response.errorCode, "timeout")
+        XCTAssertNotNil(response.headers["retry-after"])
+        try await waitUntil { generator.endings == ["cancelled"] }
+        XCTAssertEqual(server.server.answers.queue.counts.active, 0, "the slot was given back")
+        generator.openGate()
+        let search = try await server.client.json("POST", "/v1/search", ["query": "logs"])
+        XCTAssertEqual(search.status, 200)
+    }
+
     func testClientDisconnectCancelsGeneration() async throws {
         let server = try await TestServer(self)
         let generator = try XCTUnwrap(server.generator)
