@@ -54,14 +54,16 @@ url="http://127.0.0.1:$port"
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); server pid $server on $url"
 curl -sf -X POST "$url/v1/search" -H 'Content-Type: application/json' -d "{\"query\": \"warm up\", \"mode\": \"$mode\"}" >/dev/null
 
-summary() {  # wrk --latency output -> "rps p50 p99"
+summary() {  # wrk --latency output -> "rps p50 p99 non-2xx timeouts"
   awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} /Non-2xx/ {bad=$NF}
-       END {printf "%s %s %s %s\n", rps, p50, p99, (bad == "" ? 0 : bad)}' "$1"
+       /Socket errors/ {split($0, a, "timeout "); to=a[2]+0}
+       END {printf "%s %s %s %s %s\n", rps, p50, p99, (bad == "" ? 0 : bad), to}' "$1"
 }
+threads=$(( clients < 2 ? clients : 2 ))
 for run in $(seq 1 "$runs"); do
-  wrk -t2 -c"$clients" -d"${seconds}s" --latency "$url/healthz" > "$out/healthz.$run.txt"
-  wrk -t2 -c"$clients" -d"${seconds}s" --latency -s "$out/queries.lua" "$url" > "$out/search.$run.txt"
-  echo "run $run: search $(summary "$out/search.$run.txt")  healthz $(summary "$out/healthz.$run.txt")  (req/s p50 p99 non-2xx)"
+  wrk -t"$threads" -c"$clients" -d"${seconds}s" --timeout 60s --latency "$url/healthz" > "$out/healthz.$run.txt"
+  wrk -t"$threads" -c"$clients" -d"${seconds}s" --timeout 60s --latency -s "$out/queries.lua" "$url" > "$out/search.$run.txt"
+  echo "run $run: search $(summary "$out/search.$run.txt")  healthz $(summary "$out/healthz.$run.txt")  (req/s p50 p99 non-2xx timeouts)"
 done
 kill -TERM "$server"; wait "$server" || true
 python3 - "$out" "$runs" "$clients" <<'PY'
@@ -77,10 +79,11 @@ def parse(path):
     p50 = ms(re.search(r"\n\s+50%\s+(\S+)", text).group(1))
     p99 = ms(re.search(r"\n\s+99%\s+(\S+)", text).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    return rps, p50, p99, int(bad.group(1)) if bad else 0
+    timeouts = re.search(r"timeout (\d+)", text)
+    return rps, p50, p99, (int(bad.group(1)) if bad else 0) + (int(timeouts.group(1)) if timeouts else 0)
 for name in ["search", "healthz"]:
     rows = [parse(f"{out}/{name}.{r}.txt") for r in range(1, runs + 1)]
     med = [statistics.median(col) for col in zip(*rows)]
     print(f"{name:8s} {clients} clients, median of {runs}: {med[0]:8.1f} req/s  p50 {med[1]:7.2f} ms  p99 {med[2]:7.2f} ms  "
-          f"non-2xx {sum(r[3] for r in rows)}")
+          f"failed or timed out {sum(r[3] for r in rows)}")
 PY
