@@ -13,6 +13,15 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The HTTP server (kb serve) and its operations: lifecycle, logs, metrics.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         /// Small shared pieces with no dependencies (SHA-256).
@@ -26,16 +35,34 @@ let package = Package(
         /// In-memory vector search over the stored embeddings (exact float32 and int8 scans).
         .target(name: "KBIndex", dependencies: ["COpenBLAS"]),
         /// The local GGUF inference engine: file reader, quantized kernels, models, sampling, KV cache.
-        .target(name: "KBLLM"),
+        /// Compiled optimised in debug builds too: its tests run real models through it.
+        .target(name: "KBLLM", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         /// Readers, chunking and the ingest pipeline.
         .target(name: "KBIngest", dependencies: ["KBStore", "KBEmbedding"]),
         /// Query parsing, ranking and snippets.
         .target(name: "KBSearch", dependencies: ["KBStore", "KBIndex", "KBEmbedding"]),
+        /// `kb serve`: the HTTP API (search, documents, cited answers, OpenAI-compatible chat) on Hummingbird.
+        .target(
+            name: "KBServer",
+            dependencies: [
+                "KBStore", "KBIngest", "KBSearch", "KBEmbedding", "KBLLM",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         /// The `kb` command-line tool.
         .executableTarget(
             name: "kb",
             dependencies: [
-                "KBStore", "KBIngest", "KBSearch", "KBEmbedding",
+                "KBStore", "KBIngest", "KBSearch", "KBEmbedding", "KBLLM", "KBServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,6 +74,11 @@ let package = Package(
         .testTarget(name: "KBIndexTests", dependencies: ["KBIndex"]),
         .testTarget(name: "KBIngestTests", dependencies: ["KBIngest", "KBStore", "KBTestSupport"]),
         .testTarget(name: "KBSearchTests", dependencies: ["KBSearch", "KBIngest", "KBStore", "KBTestSupport"]),
+        .testTarget(name: "KBServerTests", dependencies: [
+            "KBServer", "KBSearch", "KBIngest", "KBStore", "KBTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
         .testTarget(name: "CLITests", dependencies: ["KBStore", "KBTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

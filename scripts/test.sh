@@ -8,5 +8,10 @@ scripts/setup.sh
 if grep -q 'smollm2)' scripts/fetch-models.sh; then scripts/fetch-models.sh minilm smollm2 qwen2-0.5b; fi
 coretype="$(scripts/openblas-coretype.sh)"
 [ -z "$coretype" ] || export OPENBLAS_CORETYPE="$coretype"
+# The official openai Python client, which tests drive kb serve with (Tests/KBServerTests/OpenAIClientTests).
+if [ ! -x .venv-openai/bin/python ] || ! .venv-openai/bin/pip show openai 2>/dev/null | grep -q '^Version: 3.57.0$'; then
+  python3 -m venv .venv-openai
+  .venv-openai/bin/pip install -q openai==3.57.0
+fi
 swift build --build-tests
 swift test --skip-build

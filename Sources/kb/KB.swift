@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `kb` command-line tool.
 @main
-struct KB: ParsableCommand {
+struct KB: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kb",
         abstract: "A self-hosted knowledge base: one binary, one SQLite file.",
@@ -15,6 +15,6 @@ struct KB: ParsableCommand {
             The database defaults to $KB_DB, else ./kb.sqlite. Models are read from $KB_MODELS_DIR
             (set by bin/kb), else ./models.
             """,
-        subcommands: [IngestCommand.self, SearchCommand.self, StatsCommand.self, EvalCommand.self, ReembedCommand.self, BenchCommand.self]
+        subcommands: [IngestCommand.self, SearchCommand.self, StatsCommand.self, EvalCommand.self, ReembedCommand.self, GenerateCommand.self, BenchCommand.self, ServeCommand.self]
     )
 }

@@ -11,9 +11,9 @@ import KBStore
 /// redoes only the batch that was in flight. A changed document's chunks are replaced inside the
 /// same transaction that updates it. Bad input is reported per source and never stops the run.
 public final class IngestPipeline: @unchecked Sendable {
-    private let store: KnowledgeStore
+    let store: KnowledgeStore
     private let chunker: Chunker
-    private let options: IngestOptions
+    let options: IngestOptions
     private let embedder: (any Embedder)?
 
     /// - Parameter embedder: embeds every new or changed chunk (and any stored chunk still without a
@@ -197,7 +197,7 @@ public final class IngestPipeline: @unchecked Sendable {
     }
 
     /// Hashes the document, skips it if unchanged, else chunks it.
-    private func prepare(_ parsed: ParsedDocument, uri: String, sourcePath: String, location: String,
+    func prepare(_ parsed: ParsedDocument, uri: String, sourcePath: String, location: String,
                          dedupe: Bool, warning: String?) -> ItemResult {
         guard parsed.text.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
             return .skipped(location: location, reason: "empty document (no text)", sourcePath: sourcePath)
@@ -222,7 +222,7 @@ public final class IngestPipeline: @unchecked Sendable {
 
     /// Records the embedder in the database and makes it the active model if there is none yet.
     /// - Throws: ``IngestError/otherActiveModel(active:requested:)`` when the base searches with another model.
-    private func registerEmbedder() throws -> EmbeddingModelRecord? {
+    func registerEmbedder() throws -> EmbeddingModelRecord? {
         guard let embedder else { return nil }
         return try store.pool.write { db in
             if let active = try EmbeddingStore.activeModel(db), active.name != embedder.name {
@@ -237,7 +237,7 @@ public final class IngestPipeline: @unchecked Sendable {
 
     /// Embeds the chunks of every document in the batch with one call, so the model batches texts of
     /// similar length across documents. Returns the number of vectors computed.
-    private func embed(_ results: inout [ItemResult]) throws -> Int {
+    func embed(_ results: inout [ItemResult]) throws -> Int {
         guard let embedder else { return 0 }
         var texts: [String] = []
         for result in results {

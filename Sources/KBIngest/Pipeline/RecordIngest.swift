@@ -1,0 +1,89 @@
+import Foundation
+import GRDB
+import KBStore
+
+/// What storing one in-memory record did (the HTTP documents API answers with these).
+public struct RecordOutcome: Sendable, Equatable, Codable {
+    public enum Status: String, Sendable, Codable {
+        case added, updated, unchanged, skipped
+    }
+
+    /// The record's id: the stored document's `uri`.
+    public var id: String
+    /// The stored document's row id (nil when skipped).
+    public var documentID: Int64?
+    public var status: Status
+    /// Chunks stored for the document (0 when unchanged or skipped).
+    public var chunks: Int
+    /// Why the record was skipped.
+    public var reason: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, documentID = "document_id", status, chunks, reason
+    }
+}
+
+/// The result of ``IngestPipeline/ingest(records:sourcePath:)``: per-record outcomes, and the chunk
+/// rows that changed so an in-memory vector index can follow without reloading.
+public struct RecordIngestResult: Sendable {
+    public var outcomes: [RecordOutcome]
+    /// Chunks deleted because their document was replaced.
+    public var removedChunkIDs: [Int64]
+    /// New chunks that got a vector, and their vectors: `[addedChunkIDs.count, dimensions]` row-major.
+    public var addedChunkIDs: [Int64]
+    public var addedVectors: [Float]
+}
+
+extension IngestPipeline {
+    /// Stores records that arrived in memory (e.g. an HTTP request) through the same steps as files:
+    /// hash, skip if unchanged, chunk, embed, and write, all records in one transaction.
+    ///
+    /// - Parameters:
+    ///   - records: parsed JSON Lines records; their ids must be distinct.
+    ///   - sourcePath: recorded as the documents' source (e.g. `"api"`); `--prune` never matches it.
+    /// - Throws: database and embedding errors; nothing is written then.
+    public func ingest(records: [JSONLinesReader.Record], sourcePath: String) throws -> RecordIngestResult {
+        let model = try registerEmbedder()
+        var results = ParallelMap.map(Array(records.enumerated()), threads: options.threads) { pair in
+            self.prepare(pair.element.document, uri: pair.element.id, sourcePath: sourcePath,
+                         location: "record \(pair.offset + 1)", dedupe: false, warning: nil)
+        }
+        _ = try embed(&results)
+        return try store.pool.write { db in
+            var outcome = RecordIngestResult(outcomes: [], removedChunkIDs: [], addedChunkIDs: [], addedVectors: [])
+            let chunkIDs = try db.cachedStatement(sql: "SELECT id FROM chunks WHERE document_id = ? ORDER BY ordinal")
+            for (record, result) in zip(records, results) {
+                switch result {
+                case .document(let document, _, _, _):
+                    let staleChunkIDs = try DocumentStore.state(db, uri: document.uri)
+                        .map { try Int64.fetchAll(chunkIDs, arguments: [$0.id]) } ?? []
+                    let stored = try DocumentStore.put(db, document, embeddingModelID: model?.id)
+                    let (id, status): (Int64, RecordOutcome.Status)
+                    switch stored {
+                    case .added(let documentID): (id, status) = (documentID, .added)
+                    case .updated(let documentID): (id, status) = (documentID, .updated)
+                    case .unchanged(let documentID): (id, status) = (documentID, .unchanged)
+                    }
+                    if status != .unchanged { outcome.removedChunkIDs += staleChunkIDs }
+                    if status != .unchanged, model != nil {
+                        let ids = try Int64.fetchAll(chunkIDs, arguments: [id])
+                        for (chunkID, chunk) in zip(ids, document.chunks) {
+                            guard let vector = chunk.embedding else { continue }
+                            outcome.addedChunkIDs.append(chunkID)
+                            outcome.addedVectors += vector
+                        }
+                    }
+                    outcome.outcomes.append(RecordOutcome(id: record.id, documentID: id, status: status,
+                                                          chunks: status == .unchanged ? 0 : document.chunks.count))
+                case .unchanged(let uri, _):
+                    let id = try DocumentStore.state(db, uri: uri)?.id
+                    outcome.outcomes.append(RecordOutcome(id: record.id, documentID: id, status: .unchanged, chunks: 0))
+                case .skipped(_, let reason, _), .failed(_, let reason, _):
+                    outcome.outcomes.append(RecordOutcome(id: record.id, documentID: nil, status: .skipped, chunks: 0,
+                                                          reason: reason))
+                }
+            }
+            return outcome
+        }
+    }
+}

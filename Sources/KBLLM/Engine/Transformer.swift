@@ -1,0 +1,91 @@
+/// The forward pass of a llama/qwen2 decoder over a batch of consecutive tokens.
+///
+/// For each block: `x += Wo · attention(rope(Wq·n(x) + bq), rope(Wk·n(x) + bk), Wv·n(x) + bv)`,
+/// then `x += Wdown · (silu(Wgate·n(x)) ⊙ Wup·n(x))`, with `n` the block's RMSNorms; finally the
+/// output norm and the output projection give logits. Every linear layer is one
+/// ``WeightMatrix/multiply(_:batch:into:pool:)`` over the whole batch.
+struct Transformer: Sendable {
+    let hyper: ModelHyperparameters
+    let weights: TransformerWeights
+    let rope: RotaryEmbedding
+
+    init(hyper: ModelHyperparameters, weights: TransformerWeights) {
+        self.hyper = hyper
+        self.weights = weights
+        rope = RotaryEmbedding(hyper: hyper)
+    }
+
+    /// Runs `tokens` at positions `start..<start + tokens.count`, appending their keys and values
+    /// to `cache` (which must already hold positions `0..<start`).
+    ///
+    /// - Parameter logitRows: how many of the last positions to return logits for (0...tokens.count;
+    ///   0 when only the KV cache is wanted, as for the first batches of a long prompt).
+    /// - Returns: `logitRows × vocabularySize` logits, row-major, the last position last.
+    /// - Throws: ``GGUFError`` if an embedding row cannot be decoded (types are checked at load).
+    func forward(
+        _ tokens: ArraySlice<Int32>, start: Int, cache: KVCache, logitRows: Int, pool: ThreadPool
+    ) throws -> [Float] {
+        let n = tokens.count
+        precondition(n > 0 && start + n <= cache.capacity && (0...n).contains(logitRows))
+        let embedding = hyper.embeddingLength, queryWidth = hyper.queryDimension
+        let kvWidth = hyper.kvDimension, hidden = hyper.feedForwardLength
+
+        let residual = ScratchBuffer(n * embedding)       // (n, embedding): the residual stream x
+        let normed = ScratchBuffer(n * embedding)         // (n, embedding): RMSNorm(x)
+        let queries = ScratchBuffer(n * queryWidth)       // (n, heads, headDim)
+        let keys = ScratchBuffer(n * kvWidth)             // (n, kvHeads, headDim)
+        let values = ScratchBuffer(n * kvWidth)           // (n, kvHeads, headDim)
+        let attended = ScratchBuffer(n * queryWidth)      // (n, heads, headDim): attention output
+        let projected = ScratchBuffer(n * embedding)      // (n, embedding): Wo or Wdown output
+        let gate = ScratchBuffer(n * hidden)              // (n, feedForward)
+        let up = ScratchBuffer(n * hidden)                // (n, feedForward)
+        let x = residual.pointer, xn = normed.pointer
+
+        for (row, token) in tokens.enumerated() {
+            let id = Int(token)
+            try weights.tokenEmbedding.dequantize(rows: id..<id + 1).withUnsafeBufferPointer {
+                (x + row * embedding).update(from: $0.baseAddress!, count: embedding)
+            }
+        }
+
+        for (index, layer) in weights.layers.enumerated() {
+            // Attention block.
+            RMSNorm.apply(x, rows: n, width: embedding, gain: layer.attentionNorm, epsilon: hyper.rmsNormEpsilon, into: xn)
+            layer.query.multiply(xn, batch: n, into: queries.pointer, pool: pool)
+            layer.key.multiply(xn, batch: n, into: keys.pointer, pool: pool)
+            layer.value.multiply(xn, batch: n, into: values.pointer, pool: pool)
+            if let bias = layer.queryBias { VectorMath.addBias(bias, to: queries.pointer, rows: n, width: queryWidth) }
+            if let bias = layer.keyBias { VectorMath.addBias(bias, to: keys.pointer, rows: n, width: kvWidth) }
+            if let bias = layer.valueBias { VectorMath.addBias(bias, to: values.pointer, rows: n, width: kvWidth) }
+            for row in 0..<n {
+                rope.apply(queries.pointer + row * queryWidth, heads: hyper.headCount, position: start + row)
+                rope.apply(keys.pointer + row * kvWidth, heads: hyper.kvHeadCount, position: start + row)
+            }
+            cache.store(layer: index, start: start, rows: n, k: keys.pointer, v: values.pointer)
+            Attention.apply(
+                queries: queries.pointer, rows: n, start: start, layer: index, cache: cache,
+                hyper: hyper, into: attended.pointer, pool: pool)
+            layer.attentionOutput.multiply(attended.pointer, batch: n, into: projected.pointer, pool: pool)
+            VectorMath.add(projected.pointer, into: x, count: n * embedding)
+
+            // Feed-forward block.
+            RMSNorm.apply(x, rows: n, width: embedding, gain: layer.feedForwardNorm, epsilon: hyper.rmsNormEpsilon, into: xn)
+            layer.gate.multiply(xn, batch: n, into: gate.pointer, pool: pool)
+            layer.up.multiply(xn, batch: n, into: up.pointer, pool: pool)
+            VectorMath.swiGLU(gate: gate.pointer, up: up.pointer, count: n * hidden)
+            layer.down.multiply(gate.pointer, batch: n, into: projected.pointer, pool: pool)
+            VectorMath.add(projected.pointer, into: x, count: n * embedding)
+        }
+
+        // Logits of the last `logitRows` positions only.
+        guard logitRows > 0 else { return [] }
+        let first = n - logitRows
+        RMSNorm.apply(x + first * embedding, rows: logitRows, width: embedding, gain: weights.outputNorm,
+                      epsilon: hyper.rmsNormEpsilon, into: xn)
+        var logits = [Float](repeating: 0, count: logitRows * hyper.vocabularySize)
+        logits.withUnsafeMutableBufferPointer {
+            weights.output.multiply(xn, batch: logitRows, into: $0.baseAddress!, pool: pool)
+        }
+        return logits
+    }
+}

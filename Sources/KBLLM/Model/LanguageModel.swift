@@ -1,0 +1,98 @@
+import Foundation
+
+/// A quantized GGUF language model loaded for inference: the file (memory-mapped, weights not
+/// copied), its hyperparameters, weights, tokenizer and chat template, and the prefix cache its
+/// requests share.
+///
+/// ```swift
+/// let model = try LanguageModel(path: "models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
+/// let session = model.makeSession()
+/// var logits = try session.prefill(model.tokenizer.encode(prompt, addSpecial: true, parseSpecial: true))
+/// // pick a token from `logits` (a Sampler), then:
+/// logits = try session.evaluate([token])
+/// ```
+/// Immutable and thread-safe: any number of ``InferenceSession``s (one per request) may run on
+/// different threads at once.
+public final class LanguageModel: Sendable {
+    /// Load options.
+    public struct Options: Sendable {
+        /// Threads each matrix product and attention layer is split over (default: every core).
+        public var threads: Int
+        /// The default context length of sessions, in tokens (default: the trained context
+        /// length, at most 4,096). Each session's KV cache takes
+        /// `2 × layers × kvHeads × headDim × 4` bytes per token of it (virtual memory: pages are
+        /// touched only as the context fills).
+        public var contextLength: Int?
+        /// The byte budget of the shared prefix cache; 0 turns it off (default 256 MiB).
+        public var prefixCacheBytes: Int
+        /// Tokens per prefix-cache block (default 32).
+        public var prefixBlockSize: Int
+
+        /// Options with the defaults above; every field can be set.
+        public init(threads: Int? = nil, contextLength: Int? = nil, prefixCacheBytes: Int = 256 << 20, prefixBlockSize: Int = 32) {
+            self.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+            self.contextLength = contextLength
+            self.prefixCacheBytes = prefixCacheBytes
+            self.prefixBlockSize = prefixBlockSize
+        }
+    }
+
+    /// The model file.
+    public let file: GGUFFile
+    /// The transformer's shape, from the metadata.
+    public let hyperparameters: ModelHyperparameters
+    /// The tokenizer, from the metadata.
+    public let tokenizer: BPETokenizer
+    /// The Jinja chat template (`tokenizer.chat_template`), if the file has one.
+    public let chatTemplate: String?
+    /// The prefix cache shared by this model's sessions, or nil when turned off.
+    public let prefixCache: PrefixCache?
+    /// The threads sessions use unless given their own.
+    public let threadPool: ThreadPool
+    /// The context length of sessions made without one.
+    public let defaultContextLength: Int
+    /// The network.
+    let transformer: Transformer
+
+    /// Loads the model at `path`.
+    /// - Throws: ``GGUFError`` (unreadable file, missing key), ``ModelError`` (unsupported
+    ///   architecture, missing or misshapen tensor), ``TokenizerError`` (unsupported tokenizer),
+    ///   each naming the file.
+    public convenience init(path: String, options: Options = Options()) throws {
+        try self.init(file: GGUFFile(path: path), options: options)
+    }
+
+    /// Builds the model from an opened file.
+    /// - Throws: as ``init(path:options:)``.
+    public init(file: GGUFFile, options: Options = Options()) throws {
+        self.file = file
+        let tokenizer = try BPETokenizer(metadata: file.metadata)
+        let hyper = try ModelHyperparameters(metadata: file.metadata, tokenCount: tokenizer.vocabularySize)
+        guard hyper.vocabularySize >= tokenizer.vocabularySize else {
+            throw ModelError(file: file.path, problem: .invalidHyperparameter(
+                key: "\(hyper.architecture.rawValue).vocab_size",
+                reason: "\(hyper.vocabularySize) is smaller than the tokenizer's \(tokenizer.vocabularySize) tokens"))
+        }
+        self.tokenizer = tokenizer
+        hyperparameters = hyper
+        chatTemplate = file.metadata["tokenizer.chat_template"]?.stringValue
+        transformer = Transformer(hyper: hyper, weights: try TransformerWeights(file: file, hyper: hyper))
+        threadPool = ThreadPool(threads: options.threads)
+        defaultContextLength = max(1, options.contextLength ?? min(hyper.trainedContextLength, 4096))
+        prefixCache = options.prefixCacheBytes > 0
+            ? PrefixCache(hyper: hyper, blockSize: options.prefixBlockSize, budgetBytes: options.prefixCacheBytes)
+            : nil
+    }
+
+    /// A new session with an empty context.
+    /// - Parameters:
+    ///   - contextLength: the most tokens the session holds (default ``defaultContextLength``).
+    ///   - threads: its own thread pool (default: the model's ``threadPool``).
+    ///   - usePrefixCache: whether ``InferenceSession/prefill(_:)`` reuses and publishes
+    ///     prefixes through ``prefixCache`` (default true; false for measurements).
+    public func makeSession(contextLength: Int? = nil, threads: ThreadPool? = nil, usePrefixCache: Bool = true) -> InferenceSession {
+        InferenceSession(
+            model: self, contextLength: contextLength ?? defaultContextLength, pool: threads ?? threadPool,
+            prefixCache: usePrefixCache ? prefixCache : nil)
+    }
+}

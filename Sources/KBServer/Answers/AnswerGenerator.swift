@@ -1,0 +1,90 @@
+/// One message of a chat prompt.
+public struct PromptMessage: Sendable, Equatable, Codable {
+    public enum Role: String, Sendable, Codable {
+        case system, user, assistant
+    }
+
+    public var role: Role
+    public var content: String
+
+    public init(_ role: Role, _ content: String) {
+        self.role = role
+        self.content = content
+    }
+}
+
+/// How to sample an answer.
+public struct GenerationParameters: Sendable, Equatable {
+    /// Stop after this many generated tokens (finish reason ``FinishReason/length``).
+    public var maxTokens: Int
+    /// 0 is greedy.
+    public var temperature: Double
+    public var topP: Double
+    /// A seed for reproducible sampling, if the caller gave one.
+    public var seed: UInt64?
+
+    public init(maxTokens: Int, temperature: Double = 0, topP: Double = 1, seed: UInt64? = nil) {
+        self.maxTokens = maxTokens
+        self.temperature = temperature
+        self.topP = topP
+        self.seed = seed
+    }
+}
+
+/// Why generation ended.
+public enum FinishReason: String, Sendable, Codable {
+    /// The model ended its turn (or a stop string was produced).
+    case stop
+    /// ``GenerationParameters/maxTokens`` was reached.
+    case length
+}
+
+/// Token counts of one generation.
+public struct GenerationUsage: Sendable, Equatable, Codable {
+    public var promptTokens: Int
+    public var completionTokens: Int
+    /// Prompt tokens whose keys and values came from the engine's prefix cache instead of being computed.
+    public var cachedPromptTokens: Int
+
+    public init(promptTokens: Int, completionTokens: Int, cachedPromptTokens: Int = 0) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.cachedPromptTokens = cachedPromptTokens
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case promptTokens = "prompt_tokens", completionTokens = "completion_tokens"
+        case cachedPromptTokens = "cached_prompt_tokens"
+    }
+}
+
+/// What a finished generation reports.
+public struct GenerationResult: Sendable, Equatable {
+    public var finishReason: FinishReason
+    public var usage: GenerationUsage
+
+    public init(finishReason: FinishReason, usage: GenerationUsage) {
+        self.finishReason = finishReason
+        self.usage = usage
+    }
+}
+
+/// The server's view of a language model: chat messages in, text pieces out as they are produced.
+///
+/// The server knows nothing else about the engine; the local GGUF engine (KBLLM) is wired in
+/// behind this protocol by the command line, and tests use a deterministic double.
+///
+/// Contract:
+/// - `onText` receives the answer in order, in pieces of any size (usually one token's text).
+/// - When `onText` throws (the client went away), generation stops at once and the error is rethrown.
+/// - When the calling task is cancelled, generation stops at the next token and throws `CancellationError`.
+/// - Implementations may be called concurrently; the server bounds how many run at once
+///   (``GenerationQueue``).
+public protocol AnswerGenerator: Sendable {
+    /// The model name shown in `GET /v1/models` and in answers.
+    var modelID: String { get }
+
+    /// Generates the assistant's reply to `messages`.
+    func generate(_ messages: [PromptMessage], parameters: GenerationParameters,
+                  onText: @Sendable (String) async throws -> Void) async throws -> GenerationResult
+}

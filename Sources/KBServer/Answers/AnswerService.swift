@@ -1,0 +1,144 @@
+import Foundation
+import HTTPTypes
+import KBSearch
+import Logging
+
+/// Cited answers: retrieve, build the prompt, wait for a generation slot, generate, and map the
+/// markers of the answer to their sources. Shared by `/v1/ask` and `/v1/chat/completions`.
+final class AnswerService: Sendable {
+    let knowledge: KnowledgeService
+    let generator: (any AnswerGenerator)?
+    let queue: GenerationQueue
+    let metrics: ServerMetrics
+    let contextChunks: Int
+    let defaultMaxTokens: Int
+
+    init(knowledge: KnowledgeService, generator: (any AnswerGenerator)?, metrics: ServerMetrics,
+         configuration: ServerConfiguration) {
+        self.knowledge = knowledge
+        self.generator = generator
+        self.metrics = metrics
+        self.contextChunks = configuration.contextChunks
+        self.defaultMaxTokens = configuration.maxAnswerTokens
+        self.queue = GenerationQueue(maxConcurrent: configuration.maxConcurrentGenerations,
+                                     maxWaiting: configuration.maxQueuedGenerations) { waiting, active in
+            metrics.setQueue(waiting: waiting, active: active)
+        }
+    }
+
+    /// The prompt and its sources, or `sources` empty when nothing relevant was found.
+    struct Prepared: Sendable {
+        var messages: [PromptMessage]
+        var sources: [Citation]
+        var nothingFound: Bool { sources.isEmpty }
+    }
+
+    /// The model, or 503 when the server runs without one.
+    func requireGenerator() throws -> any AnswerGenerator {
+        guard let generator else {
+            throw APIError(.serviceUnavailable, "model_not_loaded",
+                           "this server was started without a model (kb serve --model FILE.gguf); only search is available")
+        }
+        return generator
+    }
+
+    /// Retrieves the sources of `question` and lays out the prompt.
+    func prepare(question: String, history: [PromptMessage], mode: SearchMode, topK: Int?,
+                 filters: SearchFilters, extraSystem: String? = nil) async throws -> Prepared {
+        let started = ContinuousClock.now
+        let (hits, effective) = try await knowledge.search(question, mode: mode, topK: topK ?? contextChunks, filters: filters)
+        metrics.recordSearch(mode: effective.rawValue, duration: ContinuousClock.now - started)
+        let sources = hits.enumerated().map { Citation(marker: $0.offset + 1, hit: $0.element) }
+        return Prepared(messages: AnswerPrompt.messages(question: question, history: history, sources: sources,
+                                                        extraSystem: extraSystem),
+                        sources: sources)
+    }
+
+    /// Takes a generation slot or answers 429 with `Retry-After`.
+    func acquireSlot() async throws {
+        do {
+            try await queue.acquire()
+        } catch let full as GenerationQueue.Full {
+            metrics.recordRejectedGeneration()
+            throw APIError(.tooManyRequests, "overloaded",
+                           "all \(queue.maxConcurrent) generation slots are busy and \(queue.maxWaiting) requests are waiting; retry later",
+                           headers: [.retryAfter: String(full.retryAfter)])
+        }
+    }
+
+    /// A finished answer.
+    struct Answer: Sendable {
+        var text: String
+        var citations: [Citation]
+        var result: GenerationResult
+    }
+
+    /// Generates with a slot already taken (released here, whatever happens). `onText` gets each
+    /// piece; when it throws (the client left) generation stops.
+    func generate(_ prepared: Prepared, parameters: GenerationParameters, requestStarted: ContinuousClock.Instant,
+                  logger: Logger, onText: @escaping @Sendable (String) async throws -> Void) async throws -> Answer {
+        let generator = try requireGenerator()
+        let started = ContinuousClock.now
+        let firstToken = FirstTokenClock()
+        let collected = TextCollector()
+        do {
+            let result = try await generator.generate(prepared.messages, parameters: parameters) { piece in
+                firstToken.mark()
+                collected.append(piece)
+                try await onText(piece)
+            }
+            let finished = ContinuousClock.now
+            queue.release(seconds: (finished - started).seconds)
+            let ttft = firstToken.instant.map { $0 - requestStarted }
+            metrics.recordGeneration(timeToFirstToken: ttft, decodeDuration: firstToken.instant.map { finished - $0 } ?? .zero,
+                                     usage: result.usage)
+            let text = collected.text
+            return Answer(text: text, citations: Citation.cited(in: text, sources: prepared.sources), result: result)
+        } catch {
+            queue.release(seconds: (ContinuousClock.now - started).seconds)
+            logger.info("generation stopped", metadata: ["reason": "\(type(of: error))"])
+            throw error
+        }
+    }
+
+    /// The answer given without the model when retrieval found nothing.
+    static let nothingFoundAnswer = Answer(text: AnswerPrompt.nothingFound, citations: [],
+                                           result: GenerationResult(finishReason: .stop,
+                                                                    usage: GenerationUsage(promptTokens: 0, completionTokens: 0)))
+}
+
+/// The instant the first token arrived (set once, from the generating task).
+final class FirstTokenClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: ContinuousClock.Instant?
+
+    func mark() {
+        lock.lock()
+        if value == nil { value = .now }
+        lock.unlock()
+    }
+
+    var instant: ContinuousClock.Instant? {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+}
+
+/// The answer text accumulated from the pieces.
+final class TextCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pieces = ""
+
+    func append(_ piece: String) {
+        lock.lock()
+        pieces += piece
+        lock.unlock()
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return pieces
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+extension AnswerService {
+    /// A streaming response body: generation runs in a child task and hands each piece to the
+    /// writer through a buffer. When a write fails (the client disconnected) the child task is
+    /// cancelled, which stops the model at its next token; the slot is released either way.
+    ///
+    /// - Parameters:
+    ///   - prepared: the prompt; with no sources the fixed "nothing found" answer is sent without the model.
+    ///   - slotTaken: whether ``acquireSlot()`` was called for this stream (it must be, unless nothing was found).
+    ///   - piece: the bytes of one text piece.
+    ///   - finish: the closing events (citations, usage, end marker).
+    ///   - failure: the event reporting an error after the stream began.
+    func streamingBody(_ prepared: Prepared, parameters: GenerationParameters, requestStarted: ContinuousClock.Instant,
+                       logger: Logger,
+                       piece: @escaping @Sendable (String) -> ByteBuffer,
+                       finish: @escaping @Sendable (Answer) -> [ByteBuffer],
+                       failure: @escaping @Sendable (APIError) -> ByteBuffer) -> ResponseBody {
+        ResponseBody { [self] writer in
+            if prepared.nothingFound {
+                let answer = Self.nothingFoundAnswer
+                try await writer.write(piece(answer.text))
+                for event in finish(answer) { try await writer.write(event) }
+                try await writer.finish(nil)
+                return
+            }
+            let (pieces, continuation) = AsyncStream<String>.makeStream()
+            do {
+                let answer = try await withThrowingTaskGroup(of: Answer.self) { group in
+                    group.addTask { [self] in
+                        defer { continuation.finish() }
+                        return try await generate(prepared, parameters: parameters, requestStarted: requestStarted,
+                                                  logger: logger) { text in continuation.yield(text) }
+                    }
+                    for await text in pieces {
+                        try await writer.write(piece(text))   // throws when the client has gone: cancels the child
+                    }
+                    guard let answer = try await group.next() else { throw CancellationError() }
+                    return answer
+                }
+                for event in finish(answer) { try await writer.write(event) }
+            } catch let error as APIError {
+                try await writer.write(failure(error))
+            } catch is CancellationError {
+                logger.info("answer stream cancelled")
+                throw CancellationError()
+            } catch {
+                logger.info("answer stream ended early", metadata: ["error": "\(type(of: error))"])
+                throw error
+            }
+            try await writer.finish(nil)
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import KBLLM
+
+/// The local GGUF engine (KBLLM) behind the server's ``AnswerGenerator`` protocol.
+///
+/// Each request renders the messages with the model's chat template, gets its own
+/// ``InferenceSession`` that reuses the model's shared prefix cache (the fixed system prompt of
+/// every answer is computed once), and runs the blocking generation loop on a thread of its own;
+/// the pieces come back to the calling task through a buffer. Cancelling the task, or `onText`
+/// throwing (the client left), sets the engine's cancellation flag, which it checks before every token.
+public final class LocalModelGenerator: AnswerGenerator {
+    public let modelID: String
+    public let model: LanguageModel
+    private let template: ChatTemplate
+    private let generator: Generator
+
+    /// - Parameters:
+    ///   - model: the loaded model.
+    ///   - modelID: the name shown to clients (default: the file name without `.gguf`).
+    /// - Throws: ``ChatTemplateError`` when kb does not know the model's chat template.
+    public init(model: LanguageModel, modelID: String) throws {
+        self.model = model
+        self.modelID = modelID
+        self.template = try ChatTemplate(model: model)
+        self.generator = Generator(model: model)
+    }
+
+    /// Loads a GGUF file.
+    public convenience init(path: String, threads: Int? = nil) throws {
+        let model = try LanguageModel(path: path, options: LanguageModel.Options(threads: threads))
+        let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        try self.init(model: model, modelID: name)
+    }
+
+    public func generate(_ messages: [PromptMessage], parameters: GenerationParameters,
+                         onText: @Sendable (String) async throws -> Void) async throws -> GenerationResult {
+        let chat = messages.map { message -> ChatMessage in
+            switch message.role {
+            case .system: return .system(message.content)
+            case .user: return .user(message.content)
+            case .assistant: return .assistant(message.content)
+            }
+        }
+        let prompt = try template.render(chat)
+        let tokens = model.tokenizer.encode(prompt, addSpecial: true, parseSpecial: true)
+        let contextLength = model.defaultContextLength
+        guard tokens.count < contextLength else {
+            throw APIError.badRequest("context_length_exceeded",
+                                      "the prompt has \(tokens.count) tokens; the model's context holds \(contextLength) "
+                                      + "(fewer sources (top_k) or a shorter history)")
+        }
+        var options = GenerationOptions(maxTokens: parameters.maxTokens)
+        if parameters.temperature <= 0 {
+            options.sampling = .greedy
+        } else {
+            options.sampling.temperature = Float(parameters.temperature)
+            options.sampling.topP = Float(parameters.topP)
+            if let seed = parameters.seed { options.sampling.seed = seed }
+        }
+        let cancellation = CancellationFlag()
+        let (pieces, continuation) = AsyncStream<String>.makeStream()
+        let (model, generator) = (self.model, self.generator)
+        let options_ = options
+        return try await withTaskCancellationHandler {
+            async let outcome = Self.onOwnThread { () throws -> (KBLLM.GenerationResult, InferenceSession.PrefillReport) in
+                defer { continuation.finish() }
+                var session = model.makeSession(usePrefixCache: true)
+                let result = try generator.generate(promptTokens: tokens, options: options_, source: &session,
+                                                    cancellation: cancellation) { piece in continuation.yield(piece) }
+                return (result, session.lastPrefill)
+            }
+            do {
+                for await piece in pieces { try await onText(piece) }
+            } catch {
+                cancellation.cancel()
+                _ = try? await outcome
+                throw error
+            }
+            let (result, prefill) = try await outcome
+            let finish: FinishReason
+            switch result.finishReason {
+            case .stop: finish = .stop
+            case .length: finish = .length
+            case .cancelled: throw CancellationError()
+            }
+            return GenerationResult(finishReason: finish, usage: GenerationUsage(
+                promptTokens: tokens.count, completionTokens: result.tokens.count,
+                cachedPromptTokens: prefill.reusedFromCache + prefill.reusedFromSession))
+        } onCancel: {
+            cancellation.cancel()
+        }
+    }
+
+    /// Runs blocking work on a new thread (never on the Swift concurrency pool, which it would stall).
+    private static func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try work() }) }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+}

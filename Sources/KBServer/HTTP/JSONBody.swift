@@ -1,0 +1,102 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Reading JSON request bodies with clear errors, and writing JSON responses.
+enum JSONBody {
+    /// Collects the body, refusing more than `limit` bytes with 413.
+    static func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
+            throw tooLarge(declared, limit)
+        }
+        var request = request
+        do {
+            return try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw tooLarge(nil, limit)
+        }
+    }
+
+    private static func tooLarge(_ bytes: Int?, _ limit: Int) -> APIError {
+        let size = bytes.map { "\($0) bytes" } ?? "the request body"
+        return APIError(.contentTooLarge, "body_too_large",
+                        "\(size) is over the \(limit)-byte limit of this endpoint (server option --max-body)")
+    }
+
+    /// Decodes `T` from a JSON body; malformed JSON, wrong types and missing fields become 400s that
+    /// name the field.
+    static func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws -> T {
+        let data = Data(buffer.readableBytesView)
+        if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            throw APIError.badRequest("empty_body", "the request body is empty; send a JSON object")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw describe(error)
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError.badRequest("invalid_json", "the request body is not valid JSON")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> APIError {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+                .joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+        }
+        switch error {
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                return .badRequest("invalid_json", "the request body is not valid JSON"
+                                   + (context.underlyingError.map { " (\(brief($0)))" } ?? ""))
+            }
+            return .badRequest("invalid_field", "field '\(path(context.codingPath))': \(context.debugDescription)")
+        case .typeMismatch(let type, let context):
+            if context.codingPath.isEmpty {
+                return .badRequest("invalid_json", "the request body must be a JSON object")
+            }
+            return .badRequest("invalid_field", "field '\(path(context.codingPath))' must be \(typeName(type))")
+        case .valueNotFound(let type, let context):
+            return .badRequest("invalid_field", "field '\(path(context.codingPath))' must be \(typeName(type)), not null")
+        case .keyNotFound(let key, let context):
+            return .badRequest("missing_field", "missing required field '\(path(context.codingPath + [key]))'")
+        @unknown default:
+            return .badRequest("invalid_json", "the request body does not match the expected shape")
+        }
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Int.Type, is Int64.Type: return "an integer"
+        case is Double.Type, is Float.Type: return "a number"
+        case is Bool.Type: return "true or false"
+        default:
+            let name = "\(type)"
+            if name.hasPrefix("Array") { return "an array" }
+            if name.hasPrefix("Dictionary") || name.hasPrefix("Optional<Dictionary") { return "an object" }
+            return "an object"
+        }
+    }
+
+    private static func brief(_ error: any Error) -> String {
+        (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
+    }
+
+    /// JSON with snake_case keys as declared by each type, no escaped slashes.
+    static func encodeBytes<T: Encodable>(_ value: T) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding our own response types cannot fail (no non-finite floats are produced).
+        return (try? Array(encoder.encode(value))) ?? Array(#"{"error":{"code":"internal_error","message":"encoding failed"}}"#.utf8)
+    }
+
+    /// A `200 OK` (or `status`) JSON response.
+    static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: encodeBytes(value))))
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// `kb serve`: the HTTP service over one knowledge base. Builds the router (routes, middleware) and
+/// the Hummingbird application; ``run()`` serves until SIGINT/SIGTERM and then shuts down
+/// gracefully (in-flight requests finish; swift-service-lifecycle).
+public final class KnowledgeServer: Sendable {
+    public let configuration: ServerConfiguration
+    public let knowledge: KnowledgeService
+    public let metrics: ServerMetrics
+    let answers: AnswerService
+    let logger: Logger
+    let keys: APIKeys
+
+    /// - Parameters:
+    ///   - generator: the language model for answers; nil serves search and documents only.
+    public init(configuration: ServerConfiguration, knowledge: KnowledgeService, generator: (any AnswerGenerator)?,
+                logger: Logger, metrics: ServerMetrics = ServerMetrics()) {
+        self.configuration = configuration
+        self.knowledge = knowledge
+        self.metrics = metrics
+        self.logger = logger
+        self.keys = APIKeys(configuration.apiKeys)
+        self.answers = AnswerService(knowledge: knowledge, generator: generator, metrics: metrics,
+                                     configuration: configuration)
+    }
+
+    /// Every route the server answers (for 405 answers and the contract test).
+    var routeTable: RouteTable {
+        var table = RouteTable()
+        table.add(.get, "/healthz")
+        table.add(.get, "/readyz")
+        table.add(.get, "/metrics")
+        table.add(.post, "/v1/search")
+        table.add(.post, "/v1/documents")
+        table.add(.get, "/v1/documents/:id")
+        table.add(.delete, "/v1/documents/:id")
+        table.add(.post, "/v1/ask")
+        table.add(.post, "/v1/chat/completions")
+        table.add(.get, "/v1/models")
+        return table
+    }
+
+    /// The router with every route and middleware.
+    func makeRouter() -> Router<KBRequestContext> {
+        let router = Router(context: KBRequestContext.self)
+        let table = routeTable
+        router.add(middleware: RequestLogMiddleware(metrics: metrics))
+        router.add(middleware: ErrorMiddleware(routes: table))
+        router.add(middleware: AuthMiddleware(keys: keys, readsRequireKey: configuration.readsRequireKey,
+                                              anonymousWrites: configuration.anonymousWrites))
+        addOperationsRoutes(router)
+        addSearchRoutes(router)
+        addDocumentRoutes(router)
+        addAnswerRoutes(router)
+        addOpenAIRoutes(router)
+        return router
+    }
+
+    /// The Hummingbird application.
+    /// - Parameter onServerRunning: told the bound port (useful with port 0).
+    public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(),
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000)))),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    /// Serves until SIGINT or SIGTERM.
+    public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await makeApplication(onServerRunning: onServerRunning).runService()
+    }
+
+    // MARK: - Helpers for the routes
+
+    /// Reads a JSON body within the body size limit and the body timeout (408 when the client is too slow).
+    func readBody(_ request: Request, limit: Int? = nil) async throws -> ByteBuffer {
+        let limit = limit ?? configuration.maxBodyBytes
+        let seconds = configuration.bodyTimeout
+        return try await withDeadline(seconds, timeoutError: APIError(
+            .requestTimeout, "request_timeout", "the request body did not arrive within \(seconds) s")) {
+            try await JSONBody.collect(request, limit: limit)
+        }
+    }
+
+    /// Runs a handler under the request timeout (503 when it takes longer).
+    func timed(_ work: @escaping @Sendable () async throws -> Response) async throws -> Response {
+        let seconds = configuration.requestTimeout
+        return try await withDeadline(seconds, timeoutError: APIError(
+            .serviceUnavailable, "timeout", "the request took longer than \(seconds) s", headers: [.retryAfter: "1"]),
+            work)
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Metrics
+import Prometheus
+
+/// The server's metrics, recorded through swift-metrics into a Prometheus registry owned by this
+/// server (not the process-wide `MetricsSystem`, so several servers, e.g. in tests, keep separate
+/// counts) and exposed at `GET /metrics` in the Prometheus text format.
+public final class ServerMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        let fast: [Duration] = [.microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+                                .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                                .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
+                                .seconds(5), .seconds(10), .seconds(30)]
+        factory.defaultDurationHistogramBuckets = fast
+        factory.valueHistogramBuckets["kb_generation_tokens_per_second"] = [1, 2, 5, 10, 20, 50, 100, 200, 500]
+        self.factory = factory
+        // Present from the start, so a scrape before any traffic shows every family.
+        setIndexSize(vectors: 0, documents: 0, chunks: 0)
+        setQueue(waiting: 0, active: 0)
+        for name in ["kb_generated_tokens_total", "kb_prompt_tokens_total", "kb_prefix_cache_hit_tokens_total",
+                     "kb_generations_rejected_total"] {
+            Counter(label: name, dimensions: [], factory: factory).increment(by: 0)
+        }
+    }
+
+    /// One answered request, by matched route (e.g. `/v1/documents/{id}`), method and status.
+    func recordRequest(route: String, method: String, status: Int, duration: Duration) {
+        let labels = [("route", route), ("method", method), ("status", String(status))]
+        Counter(label: "kb_http_requests_total", dimensions: labels, factory: factory).increment()
+        Timer(label: "kb_http_request_duration_seconds", dimensions: labels, factory: factory)
+            .recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// Time spent inside the search engine, by effective mode.
+    func recordSearch(mode: String, duration: Duration) {
+        Timer(label: "kb_search_duration_seconds", dimensions: [("mode", mode)], factory: factory)
+            .recordNanoseconds(duration.nanoseconds)
+    }
+
+    func setIndexSize(vectors: Int, documents: Int, chunks: Int) {
+        Gauge(label: "kb_index_vectors", dimensions: [], factory: factory).record(vectors)
+        Gauge(label: "kb_documents", dimensions: [], factory: factory).record(documents)
+        Gauge(label: "kb_chunks", dimensions: [], factory: factory).record(chunks)
+    }
+
+    func setQueue(waiting: Int, active: Int) {
+        Gauge(label: "kb_generation_queue_depth", dimensions: [], factory: factory).record(waiting)
+        Gauge(label: "kb_generations_active", dimensions: [], factory: factory).record(active)
+    }
+
+    func recordRejectedGeneration() {
+        Counter(label: "kb_generations_rejected_total", dimensions: [], factory: factory).increment()
+    }
+
+    /// One finished generation: time to first token (from the request's arrival), decode speed and token counts.
+    func recordGeneration(timeToFirstToken: Duration?, decodeDuration: Duration, usage: GenerationUsage) {
+        if let timeToFirstToken {
+            Timer(label: "kb_generation_time_to_first_token_seconds", dimensions: [], factory: factory)
+                .recordNanoseconds(timeToFirstToken.nanoseconds)
+        }
+        if usage.completionTokens > 1, decodeDuration > .zero {
+            Recorder(label: "kb_generation_tokens_per_second", dimensions: [], factory: factory)
+                .record(Double(usage.completionTokens - 1) / decodeDuration.seconds)
+        }
+        Counter(label: "kb_generated_tokens_total", dimensions: [], factory: factory).increment(by: usage.completionTokens)
+        Counter(label: "kb_prompt_tokens_total", dimensions: [], factory: factory).increment(by: usage.promptTokens)
+        Counter(label: "kb_prefix_cache_hit_tokens_total", dimensions: [], factory: factory)
+            .increment(by: usage.cachedPromptTokens)
+    }
+
+    /// The Prometheus text exposition of every metric.
+    public func exposition() -> String { registry.emitToString() }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

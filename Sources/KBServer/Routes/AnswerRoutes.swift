@@ -1,0 +1,58 @@
+import Foundation
+import Hummingbird
+import KBSearch
+
+extension KnowledgeServer {
+    /// `POST /v1/ask`: a cited answer, as JSON or as Server-Sent Events (`"stream": true`):
+    /// `token` events with `{"text"}`, then `citations` (`{"citations", "sources"}`), `usage`
+    /// (`{"finish_reason", "usage", "model"}`) and `done`. An error after the stream began is an
+    /// `error` event with the usual error object.
+    func addAnswerRoutes(_ router: Router<KBRequestContext>) {
+        router.post("/v1/ask") { [self] request, context in
+            let requestStarted = ContinuousClock.now
+            let body = try await readBody(request)
+            let ask = try JSONBody.decode(AskRequest.self, from: body)
+            let (question, mode, _) = try SearchRequest.validated(query: ask.question, mode: ask.mode, topK: 1, field: "question")
+            if let topK = ask.topK, !(1...20).contains(topK) {
+                throw APIError.badRequest("top_k_out_of_range", "field 'top_k' must be between 1 and 20 for answers (got \(topK))")
+            }
+            let history = try ask.historyMessages()
+            let parameters = try generationParameters(maxTokens: ask.maxTokens, temperature: ask.temperature, seed: ask.seed,
+                                                      defaultMaxTokens: answers.defaultMaxTokens)
+            let generator = try answers.requireGenerator()
+            let prepared = try await answers.prepare(question: question, history: history, mode: mode, topK: ask.topK,
+                                                     filters: ask.filters?.searchFilters ?? SearchFilters())
+            let model = generator.modelID
+            if ask.stream == true {
+                if !prepared.nothingFound { try await answers.acquireSlot() }
+                let body = answers.streamingBody(
+                    prepared, parameters: parameters, requestStarted: requestStarted, logger: context.logger,
+                    piece: { ServerSentEvents.event("token", json: AskTokenEvent(text: $0)) },
+                    finish: { answer in [
+                        ServerSentEvents.event("citations", json: AskCitationsEvent(citations: answer.citations,
+                                                                                   sources: prepared.sources)),
+                        ServerSentEvents.event("usage", json: AskUsageEvent(finishReason: answer.result.finishReason.rawValue,
+                                                                            usage: answer.result.usage, model: model)),
+                        ServerSentEvents.event("done", data: "{}"),
+                    ] },
+                    failure: { error in ServerSentEvents.event("error", json: APIError.ErrorBody(
+                        error: .init(code: error.code, message: error.message))) })
+                return Response(status: .ok, headers: ServerSentEvents.headers, body: body)
+            }
+            return try await timed { [self] in
+                let answer: AnswerService.Answer
+                if prepared.nothingFound {
+                    answer = AnswerService.nothingFoundAnswer
+                } else {
+                    try await answers.acquireSlot()
+                    answer = try await answers.generate(prepared, parameters: parameters, requestStarted: requestStarted,
+                                                        logger: context.logger) { _ in }
+                }
+                return JSONBody.response(AskResponse(answer: answer.text, citations: answer.citations,
+                                                     sources: prepared.sources,
+                                                     finishReason: answer.result.finishReason.rawValue,
+                                                     usage: answer.result.usage, model: model))
+            }
+        }
+    }
+}

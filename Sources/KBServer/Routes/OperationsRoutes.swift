@@ -1,0 +1,52 @@
+import Foundation
+import Hummingbird
+
+extension KnowledgeServer {
+    struct Readiness: Encodable, Sendable {
+        var status: String
+        var checks: [String: String]
+    }
+
+    /// `GET /healthz` (the process answers), `GET /readyz` (database, index and model),
+    /// `GET /metrics` (Prometheus text format).
+    func addOperationsRoutes(_ router: Router<KBRequestContext>) {
+        router.get("/healthz") { _, _ in
+            JSONBody.response(["status": "ok"])
+        }
+        router.get("/readyz") { [self] _, _ in
+            var checks: [String: String] = [:]
+            var ready = true
+            if await knowledge.databaseIsReadable() {
+                checks["database"] = "ok"
+            } else {
+                checks["database"] = "not readable"
+                ready = false
+            }
+            if let index = knowledge.engine.index {
+                checks["index"] = "loaded (\(index.count) vectors)"
+            } else {
+                checks["index"] = "no vectors (lexical search only)"
+            }
+            if configuration.model != nil || answers.generator != nil {
+                if let generator = answers.generator {
+                    checks["model"] = "loaded (\(generator.modelID))"
+                } else {
+                    checks["model"] = "not loaded"
+                    ready = false
+                }
+            } else {
+                checks["model"] = "not configured"
+            }
+            return JSONBody.response(Readiness(status: ready ? "ready" : "not ready", checks: checks),
+                                     status: ready ? .ok : .serviceUnavailable)
+        }
+        router.get("/metrics") { [self] _, _ in
+            if let statistics = try? await knowledge.statistics() {
+                metrics.setIndexSize(vectors: knowledge.engine.index?.count ?? 0, documents: statistics.documents,
+                                     chunks: statistics.chunks)
+            }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+@testable import KBSearch
+@testable import KBServer
+import XCTest
+
+final class GenerationQueueTests: XCTestCase {
+    func testSlotsPassInOrderAndTheWaitingRoomIsBounded() async throws {
+        let queue = GenerationQueue(maxConcurrent: 2, maxWaiting: 1)
+        try await queue.acquire()
+        try await queue.acquire()
+        XCTAssertEqual(queue.counts.active, 2)
+        let waiter = Task { try await queue.acquire() }
+        try await waitUntil { queue.counts.waiting == 1 }
+        do {
+            try await queue.acquire()
+            XCTFail("a full waiting room must refuse")
+        } catch let full as GenerationQueue.Full {
+            XCTAssertGreaterThanOrEqual(full.retryAfter, 1)
+        }
+        queue.release(seconds: 1)
+        try await waiter.value
+        XCTAssertEqual(queue.counts.active, 2)
+        XCTAssertEqual(queue.counts.waiting, 0)
+        queue.release()
+        queue.release()
+        XCTAssertEqual(queue.counts.active, 0)
+    }
+
+    func testCancelledWaiterLeavesTheQueue() async throws {
+        let queue = GenerationQueue(maxConcurrent: 1, maxWaiting: 4)
+        try await queue.acquire()
+        let waiter = Task { try await queue.acquire() }
+        try await waitUntil { queue.counts.waiting == 1 }
+        waiter.cancel()
+        do {
+            try await waiter.value
+            XCTFail("cancelled waiting must throw")
+        } catch is CancellationError {}
+        XCTAssertEqual(queue.counts.waiting, 0)
+        queue.release()
+        XCTAssertEqual(queue.counts.active, 0)
+    }
+
+    func testCitationMarkers() {
+        func source(_ n: Int) -> Citation {
+            var citation = Citation(marker: n, hit: .init(uri: "u\(n)", title: "t\(n)", score: 1, text: "x", snippet: .init(text: "", highlights: []),
+                                                          documentID: Int64(n), chunkID: Int64(n), ordinal: 0, startOffset: 0,
+                                                          endOffset: 1, headingPath: []))
+            citation.marker = n
+            return citation
+        }
+        let sources = (1...3).map(source)
+        XCTAssertEqual(Citation.cited(in: "A [2] and [1, 3]; not [7], [x] or [", sources: sources).map(\.marker), [2, 1, 3])
+        XCTAssertEqual(Citation.cited(in: "none here", sources: sources).count, 0)
+        XCTAssertEqual(Citation.cited(in: "[3][3] [3]", sources: sources).map(\.marker), [3])
+    }
+}

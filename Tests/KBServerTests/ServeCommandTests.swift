@@ -1,0 +1,66 @@
+import Foundation
+import KBTestSupport
+import XCTest
+
+/// `kb serve` as a process: configured by options and environment, listening on loopback, and
+/// stopping gracefully on SIGTERM.
+final class ServeCommandTests: XCTestCase {
+    func testServesFromEnvironmentAndStopsGracefullyOnSIGTERM() async throws {
+        let directory = try TestSupport.temporaryDirectory(self)
+        let db = directory.appendingPathComponent("served.sqlite").path
+        let running = try CommandRunner.start(["serve", "--no-embed", "--port", "0"],
+                                              environment: ["KB_DB": db, "KB_API_KEYS": "cli-key-1", "KB_LOG_LEVEL": "info"])
+        let process = running.process
+        let output = LineCollector(running.standardErrorPipe, running.standardOutputPipe)
+        defer { if process.isRunning { process.terminate() } }
+        try await waitUntil(seconds: 60) { output.text.contains("listening on http://") || !process.isRunning }
+        let text = output.text
+        guard let range = text.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) else {
+            return XCTFail("no listening line: \(text)")
+        }
+        let port = try XCTUnwrap(Int(text[range].split(separator: ":").last ?? ""))
+        let client = HTTPTestClient(port: port)
+        let health = try await client.request("GET", "/healthz")
+        XCTAssertEqual(health.status, 200)
+        let posted = try await client.json("POST", "/v1/documents", ["id": "cli", "text": "Served by the command line tool."],
+                                           headers: ["Authorization": "Bearer cli-key-1"])
+        XCTAssertEqual(posted.status, 201, posted.text)
+        let search = try await client.json("POST", "/v1/search", ["query": "command line tool"])
+        XCTAssertEqual((search.json["results"] as? [[String: Any]])?.first?["uri"] as? String, "cli")
+        let ask = try await client.json("POST", "/v1/ask", ["question": "what serves?"])
+        XCTAssertEqual(ask.errorCode, "model_not_loaded")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: db), "KB_DB chose the database")
+
+        process.terminate()   // SIGTERM
+        try await waitUntil(seconds: 20) { !process.isRunning }
+        XCTAssertEqual(process.terminationStatus, 0, output.text)
+        XCTAssertFalse(output.text.contains("cli-key-1"), "the key was printed")
+    }
+
+    func testBadSettingsExitWithTheirName() throws {
+        let result = try CommandRunner.run(["serve", "--no-embed", "--port", "70000", "--db", "/tmp/never-created.sqlite"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("--port"), result.stderr)
+        let config = try CommandRunner.run(["serve", "--no-embed", "--config", "/nonexistent/serve.json"])
+        XCTAssertEqual(config.status, 1)
+        XCTAssertTrue(config.stderr.contains("/nonexistent/serve.json"), config.stderr)
+    }
+}
+
+/// Collects a child process's output as it arrives.
+final class LineCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+
+    init(_ pipes: Pipe...) {
+        for pipe in pipes {
+            pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+                let chunk = handle.availableData
+                guard let self, !chunk.isEmpty else { return }
+                self.lock.withLock { self.data.append(chunk) }
+            }
+        }
+    }
+
+    var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+}

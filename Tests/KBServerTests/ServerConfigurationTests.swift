@@ -1,0 +1,52 @@
+import Foundation
+import KBServer
+import KBTestSupport
+import XCTest
+
+final class ServerConfigurationTests: XCTestCase {
+    func testDefaultsAreLoopbackAndSafe() {
+        let configuration = ServerConfiguration()
+        XCTAssertEqual(configuration.host, "127.0.0.1")
+        XCTAssertEqual(configuration.port, 8080)
+        XCTAssertFalse(configuration.anonymousWrites)
+        XCTAssertTrue(configuration.apiKeys.isEmpty)
+    }
+
+    func testEnvironmentOverridesTheFileAndKeysComeFromBoth() throws {
+        let directory = try TestSupport.temporaryDirectory(self)
+        let keys = try TestSupport.write("# team keys\nfile-key-1\n\n  file-key-2  \n", to: "keys.txt", in: directory)
+        let file = try TestSupport.write("""
+            {"db": "from-file.sqlite", "port": 9000, "host": "0.0.0.0", "reads_require_key": true,
+             "api_keys_file": "\(keys.path)", "max_body": "2M", "max_generations": 3}
+            """, to: "serve.json", in: directory)
+        let configuration = try ServerConfiguration().merged(file: file.path, environment: [
+            "KB_PORT": "9100", "KB_API_KEYS": "env-key-1, env-key-2", "KB_GENERATION_QUEUE": "0", "UNRELATED": "x",
+        ])
+        XCTAssertEqual(configuration.database, "from-file.sqlite")
+        XCTAssertEqual(configuration.host, "0.0.0.0")
+        XCTAssertEqual(configuration.port, 9100, "the environment wins over the file")
+        XCTAssertTrue(configuration.readsRequireKey)
+        XCTAssertEqual(configuration.maxBodyBytes, 2 << 20)
+        XCTAssertEqual(configuration.maxConcurrentGenerations, 3)
+        XCTAssertEqual(configuration.maxQueuedGenerations, 0)
+        XCTAssertEqual(Set(configuration.apiKeys), ["file-key-1", "file-key-2", "env-key-1", "env-key-2"])
+    }
+
+    func testBadSettingsNameTheSourceAndReason() throws {
+        let directory = try TestSupport.temporaryDirectory(self)
+        let unknown = try TestSupport.write(#"{"prot": 80}"#, to: "a.json", in: directory)
+        XCTAssertThrowsError(try ServerConfiguration().merged(file: unknown.path, environment: [:])) { error in
+            XCTAssertTrue("\(error)".contains("unknown setting \"prot\""), "\(error)")
+        }
+        let notObject = try TestSupport.write("[1]", to: "b.json", in: directory)
+        XCTAssertThrowsError(try ServerConfiguration().merged(file: notObject.path, environment: [:]))
+        XCTAssertThrowsError(try ServerConfiguration().merged(file: directory.appendingPathComponent("missing.json").path, environment: [:]))
+        for (variable, value) in [("KB_PORT", "70000"), ("KB_PORT", "http"), ("KB_MAX_BODY", "lots"), ("KB_REQUEST_TIMEOUT", "-1"),
+                                  ("KB_READS_REQUIRE_KEY", "maybe"), ("KB_MAX_GENERATIONS", "0")] {
+            XCTAssertThrowsError(try ServerConfiguration().merged(file: nil, environment: [variable: value])) { error in
+                XCTAssertTrue("\(error)".contains(variable), "\(error)")
+            }
+        }
+        XCTAssertThrowsError(try ServerConfiguration().merged(file: nil, environment: ["KB_API_KEYS_FILE": "/nonexistent/keys"]))
+    }
+}

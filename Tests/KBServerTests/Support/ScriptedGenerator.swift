@@ -1,0 +1,80 @@
+import Foundation
+@testable import KBServer
+
+/// A deterministic stand-in for the language model. Its answer is a function of the prompt: it
+/// cites the first source as `[1]` and the last as `[n]`, quoting their first words, one word per
+/// piece, and it models a prefix cache by counting the words shared with the previous prompt. It
+/// records every prompt and how each generation ended, can wait between pieces (to be interrupted)
+/// and can be held at a gate (to fill the queue).
+final class ScriptedGenerator: AnswerGenerator, @unchecked Sendable {
+    let modelID = "scripted-test-model"
+    private let lock = NSLock()
+    private var _prompts: [[PromptMessage]] = []
+    private var _endings: [String] = []
+    private var previousPromptWords: [Substring] = []
+    private var gateOpen = true
+    var delayPerPiece: Double = 0
+
+    var prompts: [[PromptMessage]] { lock.withLock { _prompts } }
+    /// "finished", "cancelled" or "client error" per generation, in order of ending.
+    var endings: [String] { lock.withLock { _endings } }
+    var calls: Int { prompts.count }
+
+    /// While closed, generations wait before producing anything.
+    func closeGate() { lock.withLock { gateOpen = false } }
+    func openGate() { lock.withLock { gateOpen = true } }
+    private var isGateOpen: Bool { lock.withLock { gateOpen } }
+
+    /// The text this double produces for a prompt.
+    static func answer(for messages: [PromptMessage]) -> String {
+        let user = messages.last?.content ?? ""
+        var sources: [(marker: Int, words: [Substring])] = []
+        let lines = user.split(separator: "\n", omittingEmptySubsequences: false)
+        for (index, line) in lines.enumerated() where line.hasPrefix("[") {
+            guard let close = line.firstIndex(of: "]"), let marker = Int(line[line.index(after: line.startIndex)..<close]),
+                  index + 1 < lines.count else { continue }
+            sources.append((marker, lines[index + 1].split(separator: " ").prefix(4).map { $0 }))
+        }
+        guard let first = sources.first, let last = sources.last else { return "No sources." }
+        var text = "According to the knowledge base, " + first.words.joined(separator: " ") + " [\(first.marker)]."
+        if last.marker != first.marker { text += " Also " + last.words.joined(separator: " ") + " [\(last.marker)]." }
+        return text
+    }
+
+    func generate(_ messages: [PromptMessage], parameters: GenerationParameters,
+                  onText: @Sendable (String) async throws -> Void) async throws -> GenerationResult {
+        let promptWords: [Substring] = messages.flatMap { message -> [Substring] in
+            [Substring("<\(message.role.rawValue)>")] + message.content.split(separator: " ")
+        }
+        let cached = lock.withLock { () -> Int in
+            _prompts.append(messages)
+            let shared = zip(previousPromptWords, promptWords).prefix { $0 == $1 }.count
+            previousPromptWords = promptWords
+            return shared
+        }
+        do {
+            while !isGateOpen {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            let pieces = Self.answer(for: messages).split(separator: " ", omittingEmptySubsequences: false)
+            var produced = 0
+            for (index, word) in pieces.enumerated() {
+                if produced == parameters.maxTokens { break }
+                try Task.checkCancellation()
+                if delayPerPiece > 0 { try await Task.sleep(for: .milliseconds(Int64(delayPerPiece * 1000))) }
+                try await onText(index == 0 ? String(word) : " " + word)
+                produced += 1
+            }
+            lock.withLock { _endings.append("finished") }
+            return GenerationResult(finishReason: produced < pieces.count ? .length : .stop,
+                                    usage: GenerationUsage(promptTokens: promptWords.count, completionTokens: produced,
+                                                           cachedPromptTokens: cached))
+        } catch is CancellationError {
+            lock.withLock { _endings.append("cancelled") }
+            throw CancellationError()
+        } catch {
+            lock.withLock { _endings.append("client error") }
+            throw error
+        }
+    }
+}
