@@ -26,7 +26,9 @@ let package = Package(
         /// In-memory vector search over the stored embeddings (exact float32 and int8 scans).
         .target(name: "KBIndex", dependencies: ["COpenBLAS"]),
         /// The local GGUF inference engine: file reader, quantized kernels, models, sampling, KV cache.
-        .target(name: "KBLLM"),
+        .target(name: "KBLLM", dependencies: ["CKBKernels"]),
+        /// The quantized matrix-product kernels (scalar C + AVX2) and the thread pool, in C for speed.
+        .target(name: "CKBKernels"),
         /// Readers, chunking and the ingest pipeline.
         .target(name: "KBIngest", dependencies: ["KBStore", "KBEmbedding"]),
         /// Query parsing, ranking and snippets.
