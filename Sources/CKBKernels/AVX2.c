@@ -21,7 +21,14 @@ KB_AVX2_INLINE float hsum_ps(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-KB_AVX2_INLINE float half(uint16_t h) { return _cvtsh_ss(h); }
+/// A half float's value. Left to itself clang inserts the bits into whatever register is at hand
+/// (`vpinsrw`), often an accumulator, which chains every block to the previous one: the empty
+/// asm makes it load them into a fresh register (`vmovd`, which clears the rest).
+KB_AVX2_INLINE float half(uint16_t h) {
+    __m128i bits = _mm_cvtsi32_si128(h);
+    __asm__("" : "+x"(bits));
+    return _mm_cvtss_f32(_mm_cvtph_ps(bits));
+}
 
 /// 8 int32 lanes: sums of 4 adjacent products u[i]·s[i] (u unsigned, s signed bytes).
 KB_AVX2_INLINE __m256i dot_u8s8(__m256i u, __m256i s) {
@@ -104,21 +111,42 @@ FLOAT_DOT(dot_bf16, uint16_t, LOAD_BF16, kb_bf16_to_f32)
     KB_AVX2_INLINE void name##_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) { \
         const BLOCK *x = w;                                                                           \
         ACTIVATION_ROWS(kb_q8_block);                                                                 \
-        __m256 acc[4];                                                                                \
-        float extra[4];                                                                               \
-        for (int j = 0; j < NA; j++) { acc[j] = _mm256_setzero_ps(); extra[j] = 0; }                 \
-        for (int64_t b = 0; b < n / 32; b++) {                                                        \
+        /* Two accumulator sets, for even and odd blocks: one row alone is otherwise bound by the */  \
+        /* latency of the accumulating FMA. */                                                        \
+        __m256 acc[2][4];                                                                             \
+        __m128 extra[2][4];                                                                           \
+        for (int j = 0; j < NA; j++) {                                                                \
+            acc[0][j] = acc[1][j] = _mm256_setzero_ps();                                              \
+            extra[0][j] = extra[1][j] = _mm_setzero_ps();                                             \
+        }                                                                                             \
+        int64_t blocks = n / 32, b = 0;                                                               \
+        for (; b + 2 <= blocks; b += 2) {                                                             \
+            for (int u = 0; u < 2; u++) {                                                             \
+                const BLOCK *blk = &x[b + u];                                                         \
+                __m256i q = quants(blk);                                                              \
+                float d = half(blk->d), off = offset(blk, d);                                         \
+                for (int j = 0; j < NA; j++) {                                                        \
+                    const kb_q8_block *a = &y[j][b + u];                                              \
+                    __m256i p = dot_u8s8(q, _mm256_loadu_si256((const __m256i *)a->qs));              \
+                    acc[u][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d * a->d), acc[u][j]); \
+                    extra[u][j] = _mm_fmadd_ss(_mm_set_ss(off * a->d), _mm_cvtsi32_ss(_mm_setzero_ps(), a->sum), extra[u][j]); \
+                }                                                                                     \
+            }                                                                                         \
+        }                                                                                             \
+        for (; b < blocks; b++) {                                                                     \
             const BLOCK *blk = &x[b];                                                                 \
             __m256i q = quants(blk);                                                                  \
             float d = half(blk->d), off = offset(blk, d);                                             \
             for (int j = 0; j < NA; j++) {                                                            \
                 const kb_q8_block *a = &y[j][b];                                                      \
                 __m256i p = dot_u8s8(q, _mm256_loadu_si256((const __m256i *)a->qs));                  \
-                acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d * a->d), acc[j]);    \
-                extra[j] += off * a->d * (float)a->sum;                                               \
+                acc[0][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d * a->d), acc[0][j]); \
+                extra[0][j] = _mm_fmadd_ss(_mm_set_ss(off * a->d), _mm_cvtsi32_ss(_mm_setzero_ps(), a->sum), extra[0][j]); \
             }                                                                                         \
         }                                                                                             \
-        for (int j = 0; j < NA; j++) out[j] = hsum_ps(acc[j]) + extra[j];                             \
+        for (int j = 0; j < NA; j++) {                                                                \
+            out[j] = hsum_ps(_mm256_add_ps(acc[0][j], acc[1][j])) + _mm_cvtss_f32(_mm_add_ss(extra[0][j], extra[1][j])); \
+        }                                                                                             \
     }                                                                                                 \
     SPECIALIZE_ROWS(name)
 
@@ -136,9 +164,11 @@ BLOCK32_DOT(dot_q5_1, kb_block_q5_1, Q5_QUANTS, OFFSET_MIN)
 KB_AVX2_INLINE void dot_q8_0_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) {
     const kb_block_q8_0 *x = w;
     ACTIVATION_ROWS(kb_q8_block);
-    __m256 acc[4];
-    for (int j = 0; j < NA; j++) acc[j] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < n / 32; b++) {
+    __m256 acc[2][4];  // even and odd blocks (see BLOCK32_DOT)
+    for (int j = 0; j < NA; j++) acc[0][j] = acc[1][j] = _mm256_setzero_ps();
+    int64_t blocks = n / 32;
+    for (int64_t b = 0; b < blocks; b++) {
+        const int u = (int)(b & 1);
         __m256i q = _mm256_loadu_si256((const __m256i *)x[b].qs);
         __m256i magnitude = _mm256_abs_epi8(q);
         float d = half(x[b].d);
@@ -146,10 +176,12 @@ KB_AVX2_INLINE void dot_q8_0_n(int64_t n, const void *w, const void *act, size_t
             const kb_q8_block *a = &y[j][b];
             __m256i signedA = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)a->qs), q);
             __m256i p = dot_u8s8(magnitude, signedA);
-            acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d * a->d), acc[j]);
+            __m256 term = _mm256_mul_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d * a->d));
+            if (u) acc[1][j] = _mm256_add_ps(acc[1][j], term);
+            else acc[0][j] = _mm256_add_ps(acc[0][j], term);
         }
     }
-    for (int j = 0; j < NA; j++) out[j] = hsum_ps(acc[j]);
+    for (int j = 0; j < NA; j++) out[j] = hsum_ps(_mm256_add_ps(acc[0][j], acc[1][j]));
 }
 SPECIALIZE_ROWS(dot_q8_0)
 
