@@ -41,16 +41,15 @@ KB_AVX2_INLINE __m256i unpack_nibbles(const uint8_t *p) {
     return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0F));
 }
 
-/// 0x10 in byte i where bit i of the 32 bits at p is set, else 0.
-KB_AVX2_INLINE __m256i fifth_bits(const uint8_t *p) {
+/// 0xFF in byte i where bit i of the 32 bits at p is set, else 0.
+KB_AVX2_INLINE __m256i bit_mask(const uint8_t *p) {
     uint32_t bits;
     memcpy(&bits, p, 4);
     const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
                                             2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
     __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), spread);  // byte i = byte i/8 of bits
     const __m256i allButBit = _mm256_set1_epi64x(0x7FBFDFEFF7FBFDFELL);      // byte k: every bit but k
-    __m256i set = _mm256_cmpeq_epi8(_mm256_or_si256(bytes, allButBit), _mm256_set1_epi8(-1));
-    return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
+    return _mm256_cmpeq_epi8(_mm256_or_si256(bytes, allButBit), _mm256_set1_epi8(-1));
 }
 
 #define ACTIVATION_ROWS(T)                                                     \
@@ -105,14 +104,67 @@ FLOAT_DOT(dot_bf16, uint16_t, LOAD_BF16, kb_bf16_to_f32)
 
 // MARK: - 32-weight blocks against kb_q8_block
 
-/// The loop shared by Q4_0/Q4_1/Q5_0/Q5_1: `quants(block)` gives the 32 unsigned quants;
-/// result = Σ d·da·Σq·a + offsetTerm, where offset(block) is −8·d, m, −16·d or m per unit of da·Σa.
-#define BLOCK32_DOT(name, BLOCK, quants, offset)                                                      \
+/// `d_w · d_a` for every lane: the weight scale (broadcast once per block) times the activation
+/// block's scale, broadcast straight from memory.
+#define BLOCK_SCALE(dw, a) _mm256_mul_ps((dw), _mm256_broadcast_ss(&(a)->d))
+
+/// One block `b` of SIGNED32_DOT into accumulators `accs[0..<NA]`.
+#define SIGNED32_STEP(BLOCK, quants, b, accs)                                                         \
+    do {                                                                                              \
+        const BLOCK *blk = &x[b];                                                                     \
+        __m256i q = quants(blk);                                                                      \
+        __m256i magnitude = _mm256_abs_epi8(q);                                                       \
+        __m256 dw = _mm256_set1_ps(half(blk->d));                                                     \
+        for (int j = 0; j < NA; j++) {                                                                \
+            const kb_q8_block *a = &y[j][b];                                                          \
+            __m256i signedA = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)a->qs), q);        \
+            __m256 term = _mm256_cvtepi32_ps(dot_u8s8(magnitude, signedA));                           \
+            accs[j] = _mm256_fmadd_ps(term, BLOCK_SCALE(dw, a), accs[j]);                             \
+        }                                                                                             \
+    } while (0)
+
+/// Q4_0, Q5_0, Q8_0: `quants(block)` gives the 32 quants as signed bytes (offset applied), so
+/// result = Σ d·da·Σ q·a through |q| × (a with q's sign).
+#define SIGNED32_DOT(name, BLOCK, quants)                                                             \
     KB_AVX2_INLINE void name##_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) { \
         const BLOCK *x = w;                                                                           \
         ACTIVATION_ROWS(kb_q8_block);                                                                 \
         /* Two accumulator sets, for even and odd blocks: one row alone is otherwise bound by the */  \
         /* latency of the accumulating FMA. */                                                        \
+        __m256 acc[2][4];                                                                             \
+        for (int j = 0; j < NA; j++) acc[0][j] = acc[1][j] = _mm256_setzero_ps();                     \
+        int64_t blocks = n / 32, b = 0;                                                               \
+        if (NA == 1) { /* several rows already give independent chains */                             \
+            for (; b + 2 <= blocks; b += 2) {                                                         \
+                for (int u = 0; u < 2; u++) SIGNED32_STEP(BLOCK, quants, b + u, acc[u]);             \
+            }                                                                                         \
+        }                                                                                             \
+        for (; b < blocks; b++) SIGNED32_STEP(BLOCK, quants, b, acc[0]);                              \
+        for (int j = 0; j < NA; j++) out[j] = hsum_ps(_mm256_add_ps(acc[0][j], acc[1][j]));           \
+    }                                                                                                 \
+    SPECIALIZE_ROWS(name)
+
+/// One block `b` of MIN32_DOT into accumulators `accs`, `extras`.
+#define MIN32_STEP(BLOCK, quants, b, accs, extras)                                                    \
+    do {                                                                                              \
+        const BLOCK *blk = &x[b];                                                                     \
+        __m256i q = quants(blk);                                                                      \
+        __m256 dw = _mm256_set1_ps(half(blk->d));                                                     \
+        __m128 m = _mm_set_ss(half(blk->m));                                                          \
+        for (int j = 0; j < NA; j++) {                                                                \
+            const kb_q8_block *a = &y[j][b];                                                          \
+            __m256 term = _mm256_cvtepi32_ps(dot_u8s8(q, _mm256_loadu_si256((const __m256i *)a->qs))); \
+            accs[j] = _mm256_fmadd_ps(term, BLOCK_SCALE(dw, a), accs[j]);                             \
+            /* m · da · Σa */                                                                         \
+            extras[j] = _mm_add_ss(extras[j], _mm_mul_ss(_mm_mul_ss(m, _mm_load_ss(&a->d)), _mm_cvtsi32_ss(_mm_setzero_ps(), a->sum))); \
+        }                                                                                             \
+    } while (0)
+
+/// Q4_1, Q5_1: unsigned quants `quants(block)` and a minimum: Σ d·da·Σq·a + m·da·Σa.
+#define MIN32_DOT(name, BLOCK, quants)                                                                \
+    KB_AVX2_INLINE void name##_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) { \
+        const BLOCK *x = w;                                                                           \
+        ACTIVATION_ROWS(kb_q8_block);                                                                 \
         __m256 acc[2][4];                                                                             \
         __m128 extra[2][4];                                                                           \
         for (int j = 0; j < NA; j++) {                                                                \
@@ -120,70 +172,31 @@ FLOAT_DOT(dot_bf16, uint16_t, LOAD_BF16, kb_bf16_to_f32)
             extra[0][j] = extra[1][j] = _mm_setzero_ps();                                             \
         }                                                                                             \
         int64_t blocks = n / 32, b = 0;                                                               \
-        for (; b + 2 <= blocks; b += 2) {                                                             \
-            for (int u = 0; u < 2; u++) {                                                             \
-                const BLOCK *blk = &x[b + u];                                                         \
-                __m256i q = quants(blk);                                                              \
-                float d = half(blk->d), off = offset(blk, d);                                         \
-                for (int j = 0; j < NA; j++) {                                                        \
-                    const kb_q8_block *a = &y[j][b + u];                                              \
-                    __m256i p = dot_u8s8(q, _mm256_loadu_si256((const __m256i *)a->qs));              \
-                    acc[u][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d * a->d), acc[u][j]); \
-                    extra[u][j] = _mm_fmadd_ss(_mm_set_ss(off * a->d), _mm_cvtsi32_ss(_mm_setzero_ps(), a->sum), extra[u][j]); \
-                }                                                                                     \
+        if (NA == 1) { /* several rows already give independent chains */                             \
+            for (; b + 2 <= blocks; b += 2) {                                                         \
+                for (int u = 0; u < 2; u++) MIN32_STEP(BLOCK, quants, b + u, acc[u], extra[u]);      \
             }                                                                                         \
         }                                                                                             \
-        for (; b < blocks; b++) {                                                                     \
-            const BLOCK *blk = &x[b];                                                                 \
-            __m256i q = quants(blk);                                                                  \
-            float d = half(blk->d), off = offset(blk, d);                                             \
-            for (int j = 0; j < NA; j++) {                                                            \
-                const kb_q8_block *a = &y[j][b];                                                      \
-                __m256i p = dot_u8s8(q, _mm256_loadu_si256((const __m256i *)a->qs));                  \
-                acc[0][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d * a->d), acc[0][j]); \
-                extra[0][j] = _mm_fmadd_ss(_mm_set_ss(off * a->d), _mm_cvtsi32_ss(_mm_setzero_ps(), a->sum), extra[0][j]); \
-            }                                                                                         \
-        }                                                                                             \
+        for (; b < blocks; b++) MIN32_STEP(BLOCK, quants, b, acc[0], extra[0]);                       \
         for (int j = 0; j < NA; j++) {                                                                \
             out[j] = hsum_ps(_mm256_add_ps(acc[0][j], acc[1][j])) + _mm_cvtss_f32(_mm_add_ss(extra[0][j], extra[1][j])); \
         }                                                                                             \
     }                                                                                                 \
     SPECIALIZE_ROWS(name)
 
-#define Q4_QUANTS(blk) unpack_nibbles((blk)->qs)
-#define Q5_QUANTS(blk) _mm256_or_si256(unpack_nibbles((blk)->qs), fifth_bits((blk)->qh))
-#define OFFSET_MINUS_8(blk, d) (-8.0f * (d))
-#define OFFSET_MINUS_16(blk, d) (-16.0f * (d))
-#define OFFSET_MIN(blk, d) half((blk)->m)
+/// Q4_0: nibble − 8.
+#define Q4_0_QUANTS(blk) _mm256_sub_epi8(unpack_nibbles((blk)->qs), _mm256_set1_epi8(8))
+/// Q5_0: (nibble | fifth bit · 16) − 16, i.e. the nibble with 0xF0 set where the fifth bit is clear.
+#define Q5_0_QUANTS(blk) _mm256_or_si256(unpack_nibbles((blk)->qs), _mm256_andnot_si256(bit_mask((blk)->qh), _mm256_set1_epi8((char)0xF0)))
+#define Q8_0_QUANTS(blk) _mm256_loadu_si256((const __m256i *)(blk)->qs)
+#define Q4_1_QUANTS(blk) unpack_nibbles((blk)->qs)
+#define Q5_1_QUANTS(blk) _mm256_or_si256(unpack_nibbles((blk)->qs), _mm256_and_si256(bit_mask((blk)->qh), _mm256_set1_epi8(0x10)))
 
-BLOCK32_DOT(dot_q4_0, kb_block_q4_0, Q4_QUANTS, OFFSET_MINUS_8)
-BLOCK32_DOT(dot_q4_1, kb_block_q4_1, Q4_QUANTS, OFFSET_MIN)
-BLOCK32_DOT(dot_q5_0, kb_block_q5_0, Q5_QUANTS, OFFSET_MINUS_16)
-BLOCK32_DOT(dot_q5_1, kb_block_q5_1, Q5_QUANTS, OFFSET_MIN)
-
-KB_AVX2_INLINE void dot_q8_0_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) {
-    const kb_block_q8_0 *x = w;
-    ACTIVATION_ROWS(kb_q8_block);
-    __m256 acc[2][4];  // even and odd blocks (see BLOCK32_DOT)
-    for (int j = 0; j < NA; j++) acc[0][j] = acc[1][j] = _mm256_setzero_ps();
-    int64_t blocks = n / 32;
-    for (int64_t b = 0; b < blocks; b++) {
-        const int u = (int)(b & 1);
-        __m256i q = _mm256_loadu_si256((const __m256i *)x[b].qs);
-        __m256i magnitude = _mm256_abs_epi8(q);
-        float d = half(x[b].d);
-        for (int j = 0; j < NA; j++) {
-            const kb_q8_block *a = &y[j][b];
-            __m256i signedA = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)a->qs), q);
-            __m256i p = dot_u8s8(magnitude, signedA);
-            __m256 term = _mm256_mul_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d * a->d));
-            if (u) acc[1][j] = _mm256_add_ps(acc[1][j], term);
-            else acc[0][j] = _mm256_add_ps(acc[0][j], term);
-        }
-    }
-    for (int j = 0; j < NA; j++) out[j] = hsum_ps(_mm256_add_ps(acc[0][j], acc[1][j]));
-}
-SPECIALIZE_ROWS(dot_q8_0)
+SIGNED32_DOT(dot_q4_0, kb_block_q4_0, Q4_0_QUANTS)
+SIGNED32_DOT(dot_q5_0, kb_block_q5_0, Q5_0_QUANTS)
+SIGNED32_DOT(dot_q8_0, kb_block_q8_0, Q8_0_QUANTS)
+MIN32_DOT(dot_q4_1, kb_block_q4_1, Q4_1_QUANTS)
+MIN32_DOT(dot_q5_1, kb_block_q5_1, Q5_1_QUANTS)
 
 // MARK: - K-quants against kb_q8k_block
 

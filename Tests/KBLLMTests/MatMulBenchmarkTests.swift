@@ -7,8 +7,12 @@ import XCTest
 /// `swift build -c release --build-tests -Xswiftc -enable-testing -Xswiftc -target-cpu -Xswiftc native`,
 /// then `KB_BENCH=1 swift test -c release --skip-build --filter MatMulBenchmarkTests`).
 ///
-/// - Generation (batch 1): every `blk.*` weight matrix once per "token"; GB/s = weight bytes
-///   read per second. It is memory-bound, so the bound is the copy bandwidth.
+/// - Generation (batch 1): every `blk.*` weight matrix and `output.weight` once per "token" (the
+///   bytes a decode step reads); GB/s = weight bytes read per second. It is memory-bound, so the
+///   bound is the copy bandwidth.
+/// - With `KB_BENCH_LLAMA_PYTHON` (a Python with llama-cpp-python), llama.cpp's decode speed in the
+///   same run (`bench/llamacpp_decode.py`) as the same bytes per token × tokens/s. Its figure
+///   includes attention and norms, so the ratio slightly favours kb.
 /// - Prompt (batch 512): layer 0's seven matrices; GFLOP/s = 2 · 512 · rows · columns per second.
 final class MatMulBenchmarkTests: XCTestCase {
     override func setUpWithError() throws {
@@ -17,7 +21,8 @@ final class MatMulBenchmarkTests: XCTestCase {
 
     func testMatMulThroughputOnQwen2Tensors() throws {
         let file = try ModelFiles.open(GGUFFileTests.qwen2)
-        let matrices = try file.tensors.filter { $0.name.hasPrefix("blk.") && $0.shape.count == 2 && $0.shape[1] > 1 }
+        let matrices = try file.tensors
+            .filter { ($0.name.hasPrefix("blk.") || $0.name == "output.weight") && $0.shape.count == 2 && $0.shape[1] > 1 }
             .map { try WeightMatrix(try file.tensor($0), file: GGUFFileTests.qwen2) }
         let layer0 = matrices.filter { $0.tensor.name.hasPrefix("blk.0.") }
         let weightBytes = matrices.reduce(0) { $0 + $1.tensor.info.byteCount }
@@ -51,8 +56,46 @@ final class MatMulBenchmarkTests: XCTestCase {
             let flops = layer0.reduce(0.0) { $0 + 2 * Double(batch) * Double($1.inputCount) * Double($1.outputCount) }
             print(String(format: "threads %d: memcpy %.1f GB/s | batch 1: %.2f ms per pass, %.1f GB/s of weights = %.2fx memcpy | batch %d: %.1f GFLOP/s",
                          threads, copyRate, generation * 1e3, rate, rate / copyRate, batch, flops / prompt / 1e9))
+            if let python = ProcessInfo.processInfo.environment["KB_BENCH_LLAMA_PYTHON"], !python.isEmpty {
+                let (tokensPerSecond, promptTokensPerSecond) = try Self.llamaCppRates(
+                    python: python, model: ModelFiles.path(GGUFFileTests.qwen2), threads: threads)
+                let anchor = tokensPerSecond * Double(weightBytes) / 1e9
+                print(String(format: "threads %d: llama.cpp decode %.2f tokens/s = %.1f GB/s of the same weights; kb matmuls alone %.2f passes/s = %.2fx llama.cpp",
+                             threads, tokensPerSecond, anchor, 1 / generation, rate / anchor))
+                // A prompt token costs 2 FLOPs per weight of the layers (logits only for the last).
+                let layerWeights = matrices.filter { $0.tensor.name.hasPrefix("blk.") }
+                    .reduce(0.0) { $0 + Double($1.inputCount) * Double($1.outputCount) }
+                let promptAnchor = promptTokensPerSecond * 2 * layerWeights / 1e9
+                print(String(format: "threads %d: llama.cpp prompt (512) %.1f tokens/s = %.1f GFLOP/s in the layers' products; kb batch %d = %.2fx llama.cpp",
+                             threads, promptTokensPerSecond, promptAnchor, batch, flops / prompt / 1e9 / promptAnchor))
+            }
             XCTAssertGreaterThan(rate, 0)
         }
+    }
+
+    /// llama.cpp's single-token decode rate and 512-token prompt rate (tokens/s) through
+    /// `bench/llamacpp_decode.py`.
+    static func llamaCppRates(python: String, model: String, threads: Int) throws -> (decode: Double, prompt: Double) {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("bench/llamacpp_decode.py").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [script, model, String(threads)]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        var values: [String: Double] = [:]
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count == 2, let value = Double(fields[1]) { values[String(fields[0])] = value }
+        }
+        guard process.terminationStatus == 0, let decode = values["tokens_per_second"], let prompt = values["prompt_tokens_per_second"] else {
+            throw NSError(domain: "MatMulBenchmarkTests", code: 1, userInfo: [NSLocalizedDescriptionKey: "llama.cpp anchor failed: \(text)"])
+        }
+        return (decode, prompt)
     }
 
     /// Bytes copied per second (GB/s) by `memcpy` of 256 MB split over the pool, median of `repeats`.
