@@ -36,7 +36,10 @@ let package = Package(
         .target(name: "KBIndex", dependencies: ["COpenBLAS"]),
         /// The local GGUF inference engine: file reader, quantized kernels, models, sampling, KV cache.
         /// Compiled optimised in debug builds too: its tests run real models through it.
-        .target(name: "KBLLM", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .target(name: "KBLLM", dependencies: ["CKBKernels"], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        /// The quantized matrix-product kernels (scalar C + AVX2) and the thread pool, in C for speed.
+        /// Optimised in debug builds too, for the same reason.
+        .target(name: "CKBKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         /// Readers, chunking and the ingest pipeline.
         .target(name: "KBIngest", dependencies: ["KBStore", "KBEmbedding"]),
         /// Query parsing, ranking and snippets.

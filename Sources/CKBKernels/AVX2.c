@@ -1,0 +1,376 @@
+// x86-64 AVX2/FMA/F16C kernels, compiled with function target attributes so the rest of the
+// package stays baseline x86-64; `kb_matmul` calls them only when the CPU has the instructions.
+//
+// Integer scheme: 4-/5-/6-bit weight quants are unsigned bytes (offsets such as −8 or −32 are
+// applied afterwards through the activation sums), the activations signed int8, multiplied with
+// `vpmaddubsw` (u8 × s8 → pairs summed to s16) and widened/scaled with `vpmaddwd`. Q8_0 weights
+// are signed: |w| × (a with w's sign). Each kernel takes 1 to 4 activation rows, so a weight block
+// loaded and unpacked once serves every row of a batch pass.
+#include "Internal.h"
+
+#ifdef KB_HAVE_X86
+#include <immintrin.h>
+
+#define KB_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define KB_AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma,f16c")))
+
+KB_AVX2_INLINE float hsum_ps(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/// A half float's value. Left to itself clang inserts the bits into whatever register is at hand
+/// (`vpinsrw`), often an accumulator, which chains every block to the previous one: the empty
+/// asm makes it load them into a fresh register (`vmovd`, which clears the rest).
+KB_AVX2_INLINE float half(uint16_t h) {
+    __m128i bits = _mm_cvtsi32_si128(h);
+    __asm__("" : "+x"(bits));
+    return _mm_cvtss_f32(_mm_cvtph_ps(bits));
+}
+
+/// 8 int32 lanes: sums of 4 adjacent products u[i]·s[i] (u unsigned, s signed bytes).
+KB_AVX2_INLINE __m256i dot_u8s8(__m256i u, __m256i s) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+/// The 32 nibbles of 16 bytes as bytes: low nibbles in bytes 0-15, high nibbles in 16-31.
+KB_AVX2_INLINE __m256i unpack_nibbles(const uint8_t *p) {
+    __m128i raw = _mm_loadu_si128((const __m128i *)p);
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0F));
+}
+
+/// 0xFF in byte i where bit i of the 32 bits at p is set, else 0.
+KB_AVX2_INLINE __m256i bit_mask(const uint8_t *p) {
+    uint32_t bits;
+    memcpy(&bits, p, 4);
+    const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), spread);  // byte i = byte i/8 of bits
+    const __m256i allButBit = _mm256_set1_epi64x(0x7FBFDFEFF7FBFDFELL);      // byte k: every bit but k
+    return _mm256_cmpeq_epi8(_mm256_or_si256(bytes, allButBit), _mm256_set1_epi8(-1));
+}
+
+#define ACTIVATION_ROWS(T)                                                     \
+    const T *y[4];                                                             \
+    for (int j = 0; j < NA; j++) y[j] = (const T *)((const char *)act + (size_t)j * act_stride)
+
+/// A kernel `name(n, w, act, stride, na, out)` from `name##_n`, specialized for 1...4 rows.
+#define SPECIALIZE_ROWS(name)                                                                          \
+    static KB_AVX2 void name(int64_t n, const void *w, const void *act, size_t act_stride, int na, float *out) { \
+        switch (na) {                                                                                  \
+        case 1: name##_n(n, w, act, act_stride, out, 1); break;                                        \
+        case 2: name##_n(n, w, act, act_stride, out, 2); break;                                        \
+        case 3: name##_n(n, w, act, act_stride, out, 3); break;                                        \
+        default: name##_n(n, w, act, act_stride, out, 4); break;                                       \
+        }                                                                                              \
+    }
+
+// MARK: - Float weights
+
+/// Float weight rows through `load(x, i)` (8 weights at index i) against float activations.
+#define FLOAT_DOT(name, T, load, scalar)                                                              \
+    KB_AVX2_INLINE void name##_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) { \
+        const T *x = w;                                                                               \
+        ACTIVATION_ROWS(float);                                                                       \
+        __m256 acc0[4], acc1[4];                                                                      \
+        for (int j = 0; j < NA; j++) acc0[j] = acc1[j] = _mm256_setzero_ps();                         \
+        int64_t i = 0;                                                                                \
+        for (; i + 16 <= n; i += 16) {                                                                \
+            __m256 w0 = load(x, i), w1 = load(x, i + 8);                                              \
+            for (int j = 0; j < NA; j++) {                                                            \
+                acc0[j] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(y[j] + i), acc0[j]);                    \
+                acc1[j] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(y[j] + i + 8), acc1[j]);                \
+            }                                                                                         \
+        }                                                                                             \
+        for (int j = 0; j < NA; j++) {                                                                \
+            float sum = hsum_ps(_mm256_add_ps(acc0[j], acc1[j]));                                     \
+            for (int64_t k = i; k < n; k++) sum += scalar(x[k]) * y[j][k];                            \
+            out[j] = sum;                                                                             \
+        }                                                                                             \
+    }                                                                                                 \
+    SPECIALIZE_ROWS(name)
+
+#define LOAD_F32(x, i) _mm256_loadu_ps((x) + (i))
+#define LOAD_F16(x, i) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((x) + (i))))
+#define LOAD_BF16(x, i) \
+    _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((x) + (i)))), 16))
+#define AS_FLOAT(v) (v)
+
+FLOAT_DOT(dot_f32, float, LOAD_F32, AS_FLOAT)
+FLOAT_DOT(dot_f16, uint16_t, LOAD_F16, half)
+FLOAT_DOT(dot_bf16, uint16_t, LOAD_BF16, kb_bf16_to_f32)
+
+// MARK: - 32-weight blocks against kb_q8_block
+
+/// `d_w · d_a` for every lane: the weight scale (broadcast once per block) times the activation
+/// block's scale, broadcast straight from memory.
+#define BLOCK_SCALE(dw, a) _mm256_mul_ps((dw), _mm256_broadcast_ss(&(a)->d))
+
+/// One block `b` of SIGNED32_DOT into accumulators `accs[0..<NA]`.
+#define SIGNED32_STEP(BLOCK, quants, b, accs)                                                         \
+    do {                                                                                              \
+        const BLOCK *blk = &x[b];                                                                     \
+        __m256i q = quants(blk);                                                                      \
+        __m256i magnitude = _mm256_abs_epi8(q);                                                       \
+        __m256 dw = _mm256_set1_ps(half(blk->d));                                                     \
+        for (int j = 0; j < NA; j++) {                                                                \
+            const kb_q8_block *a = &y[j][b];                                                          \
+            __m256i signedA = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)a->qs), q);        \
+            __m256 term = _mm256_cvtepi32_ps(dot_u8s8(magnitude, signedA));                           \
+            accs[j] = _mm256_fmadd_ps(term, BLOCK_SCALE(dw, a), accs[j]);                             \
+        }                                                                                             \
+    } while (0)
+
+/// Q4_0, Q5_0, Q8_0: `quants(block)` gives the 32 quants as signed bytes (offset applied), so
+/// result = Σ d·da·Σ q·a through |q| × (a with q's sign).
+#define SIGNED32_DOT(name, BLOCK, quants)                                                             \
+    KB_AVX2_INLINE void name##_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) { \
+        const BLOCK *x = w;                                                                           \
+        ACTIVATION_ROWS(kb_q8_block);                                                                 \
+        /* Two accumulator sets, for even and odd blocks: one row alone is otherwise bound by the */  \
+        /* latency of the accumulating FMA. */                                                        \
+        __m256 acc[2][4];                                                                             \
+        for (int j = 0; j < NA; j++) acc[0][j] = acc[1][j] = _mm256_setzero_ps();                     \
+        int64_t blocks = n / 32, b = 0;                                                               \
+        if (NA == 1) { /* several rows already give independent chains */                             \
+            for (; b + 2 <= blocks; b += 2) {                                                         \
+                for (int u = 0; u < 2; u++) SIGNED32_STEP(BLOCK, quants, b + u, acc[u]);             \
+            }                                                                                         \
+        }                                                                                             \
+        for (; b < blocks; b++) SIGNED32_STEP(BLOCK, quants, b, acc[0]);                              \
+        for (int j = 0; j < NA; j++) out[j] = hsum_ps(_mm256_add_ps(acc[0][j], acc[1][j]));           \
+    }                                                                                                 \
+    SPECIALIZE_ROWS(name)
+
+/// One block `b` of MIN32_DOT into accumulators `accs`, `extras`.
+#define MIN32_STEP(BLOCK, quants, b, accs, extras)                                                    \
+    do {                                                                                              \
+        const BLOCK *blk = &x[b];                                                                     \
+        __m256i q = quants(blk);                                                                      \
+        __m256 dw = _mm256_set1_ps(half(blk->d));                                                     \
+        __m128 m = _mm_set_ss(half(blk->m));                                                          \
+        for (int j = 0; j < NA; j++) {                                                                \
+            const kb_q8_block *a = &y[j][b];                                                          \
+            __m256 term = _mm256_cvtepi32_ps(dot_u8s8(q, _mm256_loadu_si256((const __m256i *)a->qs))); \
+            accs[j] = _mm256_fmadd_ps(term, BLOCK_SCALE(dw, a), accs[j]);                             \
+            /* m · da · Σa */                                                                         \
+            extras[j] = _mm_add_ss(extras[j], _mm_mul_ss(_mm_mul_ss(m, _mm_load_ss(&a->d)), _mm_cvtsi32_ss(_mm_setzero_ps(), a->sum))); \
+        }                                                                                             \
+    } while (0)
+
+/// Q4_1, Q5_1: unsigned quants `quants(block)` and a minimum: Σ d·da·Σq·a + m·da·Σa.
+#define MIN32_DOT(name, BLOCK, quants)                                                                \
+    KB_AVX2_INLINE void name##_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) { \
+        const BLOCK *x = w;                                                                           \
+        ACTIVATION_ROWS(kb_q8_block);                                                                 \
+        __m256 acc[2][4];                                                                             \
+        __m128 extra[2][4];                                                                           \
+        for (int j = 0; j < NA; j++) {                                                                \
+            acc[0][j] = acc[1][j] = _mm256_setzero_ps();                                              \
+            extra[0][j] = extra[1][j] = _mm_setzero_ps();                                             \
+        }                                                                                             \
+        int64_t blocks = n / 32, b = 0;                                                               \
+        if (NA == 1) { /* several rows already give independent chains */                             \
+            for (; b + 2 <= blocks; b += 2) {                                                         \
+                for (int u = 0; u < 2; u++) MIN32_STEP(BLOCK, quants, b + u, acc[u], extra[u]);      \
+            }                                                                                         \
+        }                                                                                             \
+        for (; b < blocks; b++) MIN32_STEP(BLOCK, quants, b, acc[0], extra[0]);                       \
+        for (int j = 0; j < NA; j++) {                                                                \
+            out[j] = hsum_ps(_mm256_add_ps(acc[0][j], acc[1][j])) + _mm_cvtss_f32(_mm_add_ss(extra[0][j], extra[1][j])); \
+        }                                                                                             \
+    }                                                                                                 \
+    SPECIALIZE_ROWS(name)
+
+/// Q4_0: nibble − 8.
+#define Q4_0_QUANTS(blk) _mm256_sub_epi8(unpack_nibbles((blk)->qs), _mm256_set1_epi8(8))
+/// Q5_0: (nibble | fifth bit · 16) − 16, i.e. the nibble with 0xF0 set where the fifth bit is clear.
+#define Q5_0_QUANTS(blk) _mm256_or_si256(unpack_nibbles((blk)->qs), _mm256_andnot_si256(bit_mask((blk)->qh), _mm256_set1_epi8((char)0xF0)))
+#define Q8_0_QUANTS(blk) _mm256_loadu_si256((const __m256i *)(blk)->qs)
+#define Q4_1_QUANTS(blk) unpack_nibbles((blk)->qs)
+#define Q5_1_QUANTS(blk) _mm256_or_si256(unpack_nibbles((blk)->qs), _mm256_and_si256(bit_mask((blk)->qh), _mm256_set1_epi8(0x10)))
+
+SIGNED32_DOT(dot_q4_0, kb_block_q4_0, Q4_0_QUANTS)
+SIGNED32_DOT(dot_q5_0, kb_block_q5_0, Q5_0_QUANTS)
+SIGNED32_DOT(dot_q8_0, kb_block_q8_0, Q8_0_QUANTS)
+MIN32_DOT(dot_q4_1, kb_block_q4_1, Q4_1_QUANTS)
+MIN32_DOT(dot_q5_1, kb_block_q5_1, Q5_1_QUANTS)
+
+// MARK: - K-quants against kb_q8k_block
+
+/// Shuffle control broadcasting 16-bit element `k` (0-7) of each 128-bit lane.
+#define WORD_BROADCAST(k) _mm256_set1_epi16((short)(((2 * (k) + 1) << 8) | (2 * (k))))
+
+/// Q4_K (`HIGH_BITS` 0) and Q5_K (1): per super-block, Σ_s sc[s]·Σq·a in int32 lanes, then
+/// d·da·that − dmin·da·Σ_s m[s]·(bsums of s).
+#define K45_DOT(name, BLOCK, HIGH_BITS)                                                               \
+    KB_AVX2_INLINE void name##_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) { \
+        const BLOCK *x = w;                                                                           \
+        ACTIVATION_ROWS(kb_q8k_block);                                                                \
+        const __m256i low4 = _mm256_set1_epi8(0x0F);                                                  \
+        __m256 acc[4];                                                                                \
+        for (int j = 0; j < NA; j++) acc[j] = _mm256_setzero_ps();                                    \
+        for (int64_t b = 0; b < n / 256; b++) {                                                       \
+            const BLOCK *blk = &x[b];                                                                 \
+            uint32_t u0, u1, u2;                                                                      \
+            memcpy(&u0, blk->scales, 4);                                                              \
+            memcpy(&u1, blk->scales + 4, 4);                                                          \
+            memcpy(&u2, blk->scales + 8, 4);                                                          \
+            uint32_t scLow = u0 & 0x3F3F3F3Fu, minLow = u1 & 0x3F3F3F3Fu;                             \
+            uint32_t scHigh = (u2 & 0x0F0F0F0Fu) | (((u0 >> 6) & 0x03030303u) << 4);                  \
+            uint32_t minHigh = ((u2 >> 4) & 0x0F0F0F0Fu) | (((u1 >> 6) & 0x03030303u) << 4);          \
+            __m256i scMin = _mm256_cvtepu8_epi16(_mm_setr_epi32((int)scLow, (int)scHigh, (int)minLow, (int)minHigh)); \
+            __m256i scales = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(scMin));              \
+            __m128i mins = _mm256_extracti128_si256(scMin, 1);                                        \
+            __m256i minPairs = _mm256_set_m128i(_mm_unpackhi_epi16(mins, mins), _mm_unpacklo_epi16(mins, mins)); \
+            __m256i isum[4];                                                                          \
+            for (int j = 0; j < NA; j++) isum[j] = _mm256_setzero_si256();                            \
+            __m256i high = HIGH_BITS ? _mm256_loadu_si256((const __m256i *)((const uint8_t *)blk + 16)) : _mm256_setzero_si256(); \
+            for (int g = 0; g < 4; g++) {                                                             \
+                __m256i qv = _mm256_loadu_si256((const __m256i *)(blk->qs + 32 * g));                 \
+                __m256i lo = _mm256_and_si256(qv, low4);                                              \
+                __m256i hi = _mm256_and_si256(_mm256_srli_epi16(qv, 4), low4);                        \
+                if (HIGH_BITS) {                                                                      \
+                    lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(high, _mm256_set1_epi8(1)), 4)); \
+                    hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(high, _mm256_set1_epi8(2)), 3)); \
+                    high = _mm256_srli_epi16(high, 2);                                                \
+                }                                                                                     \
+                __m256i scaleLo = _mm256_shuffle_epi8(scales, WORD_BROADCAST(2 * g));                 \
+                __m256i scaleHi = _mm256_shuffle_epi8(scales, WORD_BROADCAST(2 * g + 1));             \
+                for (int j = 0; j < NA; j++) {                                                        \
+                    const int8_t *a = y[j][b].qs + 64 * g;                                            \
+                    __m256i pLo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)a));   \
+                    __m256i pHi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(a + 32))); \
+                    isum[j] = _mm256_add_epi32(isum[j], _mm256_add_epi32(_mm256_madd_epi16(pLo, scaleLo), \
+                                                                         _mm256_madd_epi16(pHi, scaleHi))); \
+                }                                                                                     \
+            }                                                                                         \
+            float d = half(blk->d), dmin = half(blk->dmin);                                           \
+            for (int j = 0; j < NA; j++) {                                                            \
+                const kb_q8k_block *a = &y[j][b];                                                     \
+                __m256i msum = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)a->bsums), minPairs); \
+                acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[j]), _mm256_set1_ps(d * a->d), acc[j]); \
+                acc[j] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(dmin * a->d), acc[j]); \
+            }                                                                                         \
+        }                                                                                             \
+        for (int j = 0; j < NA; j++) out[j] = hsum_ps(acc[j]);                                        \
+    }                                                                                                 \
+    SPECIALIZE_ROWS(name)
+
+K45_DOT(dot_q4_k, kb_block_q4_k, 0)
+K45_DOT(dot_q5_k, kb_block_q5_k, 1)
+
+/// Q6_K: unsigned 6-bit quants, signed 8-bit scale per 16 weights; the −32 offset goes through
+/// the activation group sums: Σ sc·Σ(q − 32)·a = Σ sc·Σq·a − 32·Σ sc·bsum.
+KB_AVX2_INLINE void dot_q6_k_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) {
+    const kb_block_q6_k *x = w;
+    ACTIVATION_ROWS(kb_q8k_block);
+    const __m256i low4 = _mm256_set1_epi8(0x0F), low2 = _mm256_set1_epi8(3);
+    // Within each dword (sc[2p], sc[2p+1]): broadcast the first word in the low lane, the second in the high.
+    const __m256i pairSplit = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
+                                               2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
+    __m256 acc[4];
+    for (int j = 0; j < NA; j++) acc[j] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / 256; b++) {
+        const kb_block_q6_k *blk = &x[b];
+        __m256i scales = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)blk->scales));  // 16 × s16
+        __m256i isum[4];
+        for (int j = 0; j < NA; j++) isum[j] = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) {
+            __m256i ql0 = _mm256_loadu_si256((const __m256i *)(blk->ql + 64 * h));
+            __m256i ql1 = _mm256_loadu_si256((const __m256i *)(blk->ql + 64 * h + 32));
+            __m256i qh = _mm256_loadu_si256((const __m256i *)(blk->qh + 32 * h));
+            __m256i q[4];
+            q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_slli_epi16(_mm256_and_si256(qh, low2), 4));
+            q[1] = _mm256_or_si256(_mm256_and_si256(ql1, low4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), low2), 4));
+            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), low2), 4));
+            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), low2), 4));
+            for (int k = 0; k < 4; k++) {
+                __m256i pair = _mm256_permutevar8x32_epi32(scales, _mm256_set1_epi32(4 * h + k));
+                __m256i scale = _mm256_shuffle_epi8(pair, pairSplit);
+                for (int j = 0; j < NA; j++) {
+                    __m256i a = _mm256_loadu_si256((const __m256i *)(y[j][b].qs + 128 * h + 32 * k));
+                    isum[j] = _mm256_add_epi32(isum[j], _mm256_madd_epi16(_mm256_maddubs_epi16(q[k], a), scale));
+                }
+            }
+        }
+        float d = half(blk->d);
+        for (int j = 0; j < NA; j++) {
+            const kb_q8k_block *a = &y[j][b];
+            __m256i offset = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)a->bsums), scales);
+            __m256i total = _mm256_sub_epi32(isum[j], _mm256_slli_epi32(offset, 5));
+            acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_set1_ps(d * a->d), acc[j]);
+        }
+    }
+    for (int j = 0; j < NA; j++) out[j] = hsum_ps(acc[j]);
+}
+SPECIALIZE_ROWS(dot_q6_k)
+
+kb_dot_fn kb_avx2_dot(int type) {
+    switch (type) {
+    case KB_TYPE_F32: return dot_f32;
+    case KB_TYPE_F16: return dot_f16;
+    case KB_TYPE_BF16: return dot_bf16;
+    case KB_TYPE_Q4_0: return dot_q4_0;
+    case KB_TYPE_Q4_1: return dot_q4_1;
+    case KB_TYPE_Q5_0: return dot_q5_0;
+    case KB_TYPE_Q5_1: return dot_q5_1;
+    case KB_TYPE_Q8_0: return dot_q8_0;
+    case KB_TYPE_Q4_K: return dot_q4_k;
+    case KB_TYPE_Q5_K: return dot_q5_k;
+    case KB_TYPE_Q6_K: return dot_q6_k;
+    default: return NULL;
+    }
+}
+
+// MARK: - Activation quantizers
+
+/// `n` (a multiple of 32) floats to int8 with one scale, as the generic quantizer; returns d.
+static KB_AVX2 float quantize_run(const float *x, int n, int8_t *q) {
+    const __m256 signBit = _mm256_set1_ps(-0.0f);
+    __m256 vmax = _mm256_setzero_ps();
+    for (int i = 0; i < n; i += 8) vmax = _mm256_max_ps(vmax, _mm256_andnot_ps(signBit, _mm256_loadu_ps(x + i)));
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    float amax = _mm_cvtss_f32(m);
+    __m256 id = _mm256_set1_ps(amax != 0 ? 127.0f / amax : 0.0f);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    for (int i = 0; i < n; i += 32) {
+        __m256i v[4];
+        for (int k = 0; k < 4; k++) {
+            __m256 scaled = _mm256_mul_ps(_mm256_loadu_ps(x + i + 8 * k), id);
+            v[k] = _mm256_cvtps_epi32(_mm256_round_ps(scaled, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        }
+        __m256i packed = _mm256_packs_epi16(_mm256_packs_epi32(v[0], v[1]), _mm256_packs_epi32(v[2], v[3]));
+        _mm256_storeu_si256((__m256i *)(q + i), _mm256_permutevar8x32_epi32(packed, order));
+    }
+    return amax / 127.0f;
+}
+
+KB_AVX2 void kb_avx2_quantize_q8(const float *x, int64_t n, kb_q8_block *out) {
+    for (int64_t b = 0; b < n / 32; b++) {
+        out[b].d = quantize_run(x + 32 * b, 32, out[b].qs);
+        int32_t sum = 0;
+        for (int i = 0; i < 32; i++) sum += out[b].qs[i];
+        out[b].sum = sum;
+    }
+}
+
+KB_AVX2 void kb_avx2_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out) {
+    for (int64_t b = 0; b < n / 256; b++) {
+        out[b].d = quantize_run(x + 256 * b, 256, out[b].qs);
+        for (int g = 0; g < 16; g++) {
+            int sum = 0;
+            for (int i = 0; i < 16; i++) sum += out[b].qs[16 * g + i];
+            out[b].bsums[g] = (int16_t)sum;
+        }
+    }
+}
+
+#endif

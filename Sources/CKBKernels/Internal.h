@@ -1,0 +1,85 @@
+// Shared definitions of the kernel files: the GGUF weight block layouts and the dot-product
+// signature. The layouts mirror Sources/KBLLM/Quant/Block*.swift (the documented spec).
+#ifndef CKBKERNELS_INTERNAL_H
+#define CKBKERNELS_INTERNAL_H
+
+#include "CKBKernels.h"
+#include <string.h>
+
+typedef struct { uint16_t d; uint8_t qs[16]; } kb_block_q4_0;                       // 18 bytes
+typedef struct { uint16_t d, m; uint8_t qs[16]; } kb_block_q4_1;                    // 20 bytes
+typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[16]; } kb_block_q5_0;        // 22 bytes
+typedef struct { uint16_t d, m; uint8_t qh[4]; uint8_t qs[16]; } kb_block_q5_1;     // 24 bytes
+typedef struct { uint16_t d; int8_t qs[32]; } kb_block_q8_0;                        // 34 bytes
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[128]; } kb_block_q4_k;  // 144
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t qs[128]; } kb_block_q5_k;  // 176
+typedef struct { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; } kb_block_q6_k;  // 210
+
+_Static_assert(sizeof(kb_block_q4_0) == 18, "q4_0");
+_Static_assert(sizeof(kb_block_q4_1) == 20, "q4_1");
+_Static_assert(sizeof(kb_block_q5_0) == 22, "q5_0");
+_Static_assert(sizeof(kb_block_q5_1) == 24, "q5_1");
+_Static_assert(sizeof(kb_block_q8_0) == 34, "q8_0");
+_Static_assert(sizeof(kb_block_q4_k) == 144, "q4_K");
+_Static_assert(sizeof(kb_block_q5_k) == 176, "q5_K");
+_Static_assert(sizeof(kb_block_q6_k) == 210, "q6_K");
+_Static_assert(sizeof(kb_q8_block) == 40, "q8 activations");
+_Static_assert(sizeof(kb_q8k_block) == 292, "q8K activations");
+
+/// out[j] = dot(weight row `w` of `n` weights, activation row j at `act + j × act_stride`)
+/// for j < na (1 ... 4).
+typedef void (*kb_dot_fn)(int64_t n, const void *w, const void *act, size_t act_stride, int na, float *out);
+
+/// The value of IEEE half-precision bits (exact).
+static inline float kb_f16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF, bits;
+    if (exponent == 0x1F) {
+        bits = sign | 0x7F800000u | (mantissa << 13);
+    } else if (exponent == 0) {
+        float magnitude = (float)mantissa * 0x1p-24f;
+        return sign ? -magnitude : magnitude;
+    } else {
+        bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/// The value of bfloat16 bits.
+static inline float kb_bf16_to_f32(uint16_t h) {
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/// The 6-bit scales (sc[0..7]) and minimums (m[0..7]) of a Q4_K/Q5_K super-block, unpacked
+/// from their 12 bytes (see BlockQ4K.scaleAndMin).
+static inline void kb_unpack_k_scales(const uint8_t *packed, uint8_t sc[8], uint8_t m[8]) {
+    uint32_t u0, u1, u2;
+    memcpy(&u0, packed, 4);
+    memcpy(&u1, packed + 4, 4);
+    memcpy(&u2, packed + 8, 4);
+    uint32_t scLow = u0 & 0x3F3F3F3Fu, minLow = u1 & 0x3F3F3F3Fu;
+    uint32_t scHigh = (u2 & 0x0F0F0F0Fu) | (((u0 >> 6) & 0x03030303u) << 4);
+    uint32_t minHigh = ((u2 >> 4) & 0x0F0F0F0Fu) | (((u1 >> 6) & 0x03030303u) << 4);
+    memcpy(sc, &scLow, 4);
+    memcpy(sc + 4, &scHigh, 4);
+    memcpy(m, &minLow, 4);
+    memcpy(m + 4, &minHigh, 4);
+}
+
+kb_dot_fn kb_generic_dot(int type);
+void kb_generic_quantize_q8(const float *x, int64_t n, kb_q8_block *out);
+void kb_generic_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out);
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define KB_HAVE_X86 1
+kb_dot_fn kb_avx2_dot(int type);
+void kb_avx2_quantize_q8(const float *x, int64_t n, kb_q8_block *out);
+void kb_avx2_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out);
+#endif
+
+#endif

@@ -1,0 +1,67 @@
+// Matrix products over a range of output rows: kernel selection and cache tiling.
+#include "Internal.h"
+
+int kb_cpu_has_avx2(void) {
+#ifdef KB_HAVE_X86
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    }
+    return cached;
+#else
+    return 0;
+#endif
+}
+
+static kb_dot_fn select_dot(int type, kb_isa isa) {
+#ifdef KB_HAVE_X86
+    if (isa == KB_ISA_BEST && kb_cpu_has_avx2()) return kb_avx2_dot(type);
+#endif
+    (void)isa;
+    return kb_generic_dot(type);
+}
+
+int kb_matmul_supports(int type) { return kb_generic_dot(type) != NULL; }
+
+void kb_quantize_q8(const float *x, int64_t n, kb_q8_block *out, kb_isa isa) {
+#ifdef KB_HAVE_X86
+    if (isa == KB_ISA_BEST && kb_cpu_has_avx2()) { kb_avx2_quantize_q8(x, n, out); return; }
+#endif
+    kb_generic_quantize_q8(x, n, out);
+}
+
+void kb_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out, kb_isa isa) {
+#ifdef KB_HAVE_X86
+    if (isa == KB_ISA_BEST && kb_cpu_has_avx2()) { kb_avx2_quantize_q8k(x, n, out); return; }
+#endif
+    kb_generic_quantize_q8k(x, n, out);
+}
+
+/// Weight rows per tile in batched products: a tile (16 rows, at most a few tens of KB) stays in
+/// L1/L2 while every group of four activation rows passes over it.
+enum { ROW_TILE = 16, ROWS_PER_PASS = 4 };
+
+void kb_matmul(int type, const void *w, size_t row_bytes, int64_t n_in, int64_t row_begin,
+               int64_t row_end, const void *act, size_t act_row_bytes, int64_t batch, float *out,
+               int64_t out_stride, kb_isa isa) {
+    kb_dot_fn dot = select_dot(type, isa);
+    if (!dot) return;
+    const char *weights = w, *activations = act;
+    if (batch == 1) {
+        for (int64_t r = row_begin; r < row_end; r++) dot(n_in, weights + r * row_bytes, act, act_row_bytes, 1, out + r);
+        return;
+    }
+    for (int64_t r0 = row_begin; r0 < row_end; r0 += ROW_TILE) {
+        int64_t r1 = r0 + ROW_TILE < row_end ? r0 + ROW_TILE : row_end;
+        for (int64_t b = 0; b < batch; b += ROWS_PER_PASS) {
+            int na = batch - b < ROWS_PER_PASS ? (int)(batch - b) : ROWS_PER_PASS;
+            const char *a = activations + b * act_row_bytes;
+            for (int64_t r = r0; r < r1; r++) {
+                float result[ROWS_PER_PASS];
+                dot(n_in, weights + r * row_bytes, a, act_row_bytes, na, result);
+                for (int j = 0; j < na; j++) out[(b + j) * out_stride + r] = result[j];
+            }
+        }
+    }
+}

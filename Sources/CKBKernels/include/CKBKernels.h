@@ -1,0 +1,100 @@
+// CKBKernels: the quantized matrix-product kernels and the thread pool of kb's GGUF engine.
+//
+// Written in C because Swift cannot reach the speed of these loops: they need `pmaddubsw`-style
+// integer dot products and F16C conversions that LLVM does not emit from Swift code. Every
+// kernel has a portable scalar version (the specification, `KB_ISA_GENERIC`) and an x86-64
+// AVX2/FMA/F16C version chosen at run time when the CPU has those instructions.
+#ifndef CKBKERNELS_H
+#define CKBKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// MARK: - Activation blocks
+
+/// 32 activations quantized to int8 for the 32-weight block types (Q4_0 … Q8_0):
+/// activation i ≈ d × qs[i]; `sum` = Σ qs[i] (for the minimum/offset terms). 40 bytes.
+typedef struct {
+    float d;
+    int32_t sum;
+    int8_t qs[32];
+} kb_q8_block;
+
+/// 256 activations quantized to int8 for the K-quant types (Q4_K, Q5_K, Q6_K):
+/// activation i ≈ d × qs[i]; `bsums[g]` = Σ qs[16g ..< 16g + 16]. 292 bytes.
+typedef struct {
+    float d;
+    int8_t qs[256];
+    int16_t bsums[16];
+} kb_q8k_block;
+
+/// Which implementation a call uses.
+typedef enum {
+    /// Portable scalar C: the reference.
+    KB_ISA_GENERIC = 0,
+    /// The best the CPU supports (AVX2/FMA/F16C on x86-64 when present, else generic).
+    KB_ISA_BEST = 1,
+} kb_isa;
+
+/// Whether the CPU runs the AVX2/FMA/F16C kernels (what `KB_ISA_BEST` picks).
+int kb_cpu_has_avx2(void);
+
+/// Quantizes `n` floats (a multiple of 32) into `n / 32` blocks: d = max|x| / 127,
+/// qs[i] = round-half-even(x[i] × (127 / max|x|)) (0 for an all-zero block).
+void kb_quantize_q8(const float *x, int64_t n, kb_q8_block *out, kb_isa isa);
+
+/// Quantizes `n` floats (a multiple of 256) into `n / 256` blocks, with the same rule as
+/// `kb_quantize_q8` applied to the 256 values, and the 16 group sums.
+void kb_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out, kb_isa isa);
+
+// MARK: - Matrix products
+
+/// Weight type ids, as ggml numbers them (`enum ggml_type`).
+enum {
+    KB_TYPE_F32 = 0, KB_TYPE_F16 = 1, KB_TYPE_Q4_0 = 2, KB_TYPE_Q4_1 = 3, KB_TYPE_Q5_0 = 6,
+    KB_TYPE_Q5_1 = 7, KB_TYPE_Q8_0 = 8, KB_TYPE_Q4_K = 12, KB_TYPE_Q5_K = 13, KB_TYPE_Q6_K = 14,
+    KB_TYPE_BF16 = 30,
+};
+
+/// Whether `kb_matmul` handles weights of ggml type `type`.
+int kb_matmul_supports(int type);
+
+/// out[b × out_stride + r] = Σᵢ W[r][i] · x[b][i] for rows r in [row_begin, row_end) and b < batch.
+///
+/// - w: the whole weight matrix, rows of `row_bytes` bytes in ggml type `type`, `n_in` weights each.
+/// - act: `batch` activation rows, `act_row_bytes` apart: floats for F32/F16/BF16 weights,
+///   `kb_q8_block`s for Q4_0/Q4_1/Q5_0/Q5_1/Q8_0, `kb_q8k_block`s for Q4_K/Q5_K/Q6_K.
+/// Up to four activation rows share each pass over a weight row.
+void kb_matmul(int type, const void *w, size_t row_bytes, int64_t n_in, int64_t row_begin,
+               int64_t row_end, const void *act, size_t act_row_bytes, int64_t batch, float *out,
+               int64_t out_stride, kb_isa isa);
+
+// MARK: - Thread pool
+
+/// A persistent pool of worker threads for data-parallel loops.
+typedef struct kb_pool kb_pool;
+
+/// A loop body: called once for each task index.
+typedef void (*kb_task_fn)(void *context, int64_t task);
+
+/// Starts `threads - 1` workers (the caller of `kb_pool_run` is the last thread); NULL if a
+/// thread cannot be started.
+kb_pool *kb_pool_create(int threads);
+
+/// Calls `fn(context, t)` for every t in [0, count), spread over the workers and the calling
+/// thread, and returns when all calls have returned. A call made while another loop of the pool
+/// is running (from a task, or another thread) runs its tasks inline on the calling thread.
+void kb_pool_run(kb_pool *pool, int64_t count, kb_task_fn fn, void *context);
+
+/// Stops and joins the workers and frees the pool.
+void kb_pool_destroy(kb_pool *pool);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
