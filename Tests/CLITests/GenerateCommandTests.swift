@@ -8,6 +8,57 @@ final class GenerateCommandTests: XCTestCase {
 
     var smolLMPath: String { TestSupport.modelsDirectory.appendingPathComponent(Self.smolLM).path }
 
+    struct Reference: Decodable {
+        struct Model: Decodable {
+            let file: String
+            let greedy: [Greedy]
+        }
+        struct Greedy: Decodable {
+            let prompt: String
+            let tokens: [Int32]
+            let margins: [Double]
+            let prefix_texts: [String]
+        }
+        let models: [Model]
+    }
+
+    /// Greedy `kb generate --raw` prints llama.cpp's greedy continuation
+    /// (Tests/KBLLMTests/Fixtures/generation-reference.json, made by
+    /// scripts/fixtures/make_generation_fixture.py with llama-cpp-python), up to the first step
+    /// where llama.cpp's two best logits are within 0.3: a near-tie that another summation order
+    /// may flip (llama.cpp itself moves SmolLM2's logits by ~0.25 between evaluating a prompt in
+    /// one batch and token by token).
+    func testGreedyRawOutputIsLlamaCppsContinuation() throws {
+        let fixture = TestSupport.repositoryRoot.appendingPathComponent("Tests/KBLLMTests/Fixtures/generation-reference.json")
+        let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: fixture))
+        let model = try XCTUnwrap(reference.models.first { $0.file == Self.smolLM })
+        var compared = 0
+        for sample in model.greedy {
+            let stable = sample.margins.firstIndex { $0 < 0.3 } ?? sample.tokens.count
+            guard stable > 0 else { continue }
+            let result = try CommandRunner.run([
+                "generate", "--model", smolLMPath, "--raw", "--temperature", "0", "--max-tokens", "\(stable)",
+                "--prompt", sample.prompt,
+            ])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(result.stdout, sample.prefix_texts[stable - 1], sample.prompt)
+            XCTAssertTrue(result.stderr.contains("finish: length"), result.stderr)
+            compared += stable
+        }
+        XCTAssertGreaterThanOrEqual(compared, 12, "too few stable tokens to compare")
+    }
+
+    func testChatModeWrapsThePromptAndStopsAtTheEndOfTurn() throws {
+        let result = try CommandRunner.run([
+            "generate", "--model", smolLMPath, "--chat", "--temperature", "0", "--max-tokens", "12",
+            "--prompt", "What is the capital of France?",
+        ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("Paris"), result.stdout)
+        XCTAssertFalse(result.stdout.contains("<|im_end|>"), result.stdout)
+        XCTAssertTrue(result.stderr.contains("finish: stop"), result.stderr)
+    }
+
     func testAMissingModelFileIsNamed() throws {
         let missing = "/nonexistent/folder/model.gguf"
         let result = try CommandRunner.run(["generate", "--model", missing, "--raw", "--prompt", "Hi"])
