@@ -26,7 +26,8 @@ let package = Package(
         /// In-memory vector search over the stored embeddings (exact float32 and int8 scans).
         .target(name: "KBIndex", dependencies: ["COpenBLAS"]),
         /// The local GGUF inference engine: file reader, quantized kernels, models, sampling, KV cache.
-        .target(name: "KBLLM"),
+        /// Compiled optimised in debug builds too: its tests run real models through it.
+        .target(name: "KBLLM", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         /// Readers, chunking and the ingest pipeline.
         .target(name: "KBIngest", dependencies: ["KBStore", "KBEmbedding"]),
         /// Query parsing, ranking and snippets.
