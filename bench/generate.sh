@@ -6,7 +6,7 @@
 # usage: bench/generate.sh [RUNS] [THREADS...]
 #   PYTHON: a python with llama-cpp-python (default: /work/main/.venv-llm/bin/python, else python3)
 #   PP, TG: prompt and generation test sizes (default 512 and 128); MODELS: file names in models/;
-#   TTFT=0 skips the time-to-first-token test
+#   SPEED=0 skips the pp/tg tests, TTFT=0 skips the time-to-first-token test; TTFT_PROMPT, TTFT_CACHED its sizes (1500, 1200)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -27,6 +27,7 @@ echo "llama-cpp-python $("$python" -c 'import llama_cpp; print(llama_cpp.__versi
 
 for model in "${models[@]}"; do
   for t in "${threads[@]}"; do
+    [ "${SPEED:-1}" = 1 ] || break
     "${kb[@]}" bench generate --model "models/$model" --threads "$t" --prompt-tokens "$pp" --gen-tokens "$tg" \
       --repetitions "$runs" --json > "$out/kb-$model-$t.json"
     "$python" bench/generate_anchor.py speed "models/$model" "$t" "$pp" "$tg" "$runs" > "$out/llama-$model-$t.json"
@@ -37,8 +38,9 @@ done
 t="${threads[-1]}"
 for model in "${models[@]}"; do
   [ "${TTFT:-1}" = 1 ] || break
-  "${kb[@]}" bench ttft --model "models/$model" --threads "$t" --prompt-file "$out/rag.txt" --repetitions "$runs" --json > "$out/kb-ttft-$model.json"
-  "$python" bench/generate_anchor.py ttft "models/$model" "$t" "$out/rag.txt" 1500 1200 "$runs" > "$out/llama-ttft-$model.json"
+  "${kb[@]}" bench ttft --model "models/$model" --threads "$t" --prompt-file "$out/rag.txt" \
+    --prompt-tokens "${TTFT_PROMPT:-1500}" --cached-tokens "${TTFT_CACHED:-1200}" --repetitions "$runs" --json > "$out/kb-ttft-$model.json"
+  "$python" bench/generate_anchor.py ttft "models/$model" "$t" "$out/rag.txt" "${TTFT_PROMPT:-1500}" "${TTFT_CACHED:-1200}" "$runs" > "$out/llama-ttft-$model.json"
 done
 
 python3 - "$out" "${threads[*]}" "${models[@]}" <<'PY'
@@ -47,7 +49,10 @@ out, threads, models = sys.argv[1], sys.argv[2].split(), sys.argv[3:]
 print(f"{'model':42s} {'thr':>3s} {'test':6s} {'kb t/s':>9s} {'llama.cpp':>10s} {'ratio':>6s}")
 for model in models:
     for t in threads:
-        kb = json.load(open(f"{out}/kb-{model}-{t}.json"))
+        try:
+            kb = json.load(open(f"{out}/kb-{model}-{t}.json"))
+        except FileNotFoundError:
+            continue
         ll = json.load(open(f"{out}/llama-{model}-{t}.json"))
         for a, b in zip(kb["tests"], ll["tests"]):
             k, l = a["median_tokens_per_second"], b["median_tokens_per_second"]
