@@ -59,6 +59,44 @@ final class GenerateCommandTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("finish: stop"), result.stderr)
     }
 
+    func testBenchGenerateReportsEachTest() throws {
+        let result = try CommandRunner.run([
+            "bench", "generate", "--model", smolLMPath, "--threads", "1", "--prompt-tokens", "8", "--gen-tokens", "2",
+            "--repetitions", "2", "--json",
+        ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let output = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(output["threads"] as? Int, 1)
+        XCTAssertGreaterThan(try XCTUnwrap(output["peak_rss_bytes"] as? Int), 0)
+        let tests = try XCTUnwrap(output["tests"] as? [[String: Any]])
+        XCTAssertEqual(tests.compactMap { $0["name"] as? String }, ["pp8", "tg2"])
+        for test in tests {
+            let runs = try XCTUnwrap(test["tokens_per_second"] as? [Double])
+            XCTAssertEqual(runs.count, 2)
+            XCTAssertEqual(try XCTUnwrap(test["median_tokens_per_second"] as? Double), (runs[0] + runs[1]) / 2, accuracy: 1e-9)
+        }
+    }
+
+    func testBenchTTFTReusesTheCachedPrefix() throws {
+        let directory = try TestSupport.temporaryDirectory(self)
+        let text = (1...40).map { "Passage \($0): the replica follows the primary and applies its log." }.joined(separator: "\n")
+        let file = try TestSupport.write(text, to: "prompt.txt", in: directory)
+        let result = try CommandRunner.run([
+            "bench", "ttft", "--model", smolLMPath, "--prompt-file", file.path, "--prompt-tokens", "48",
+            "--cached-tokens", "40", "--repetitions", "1", "--json",
+        ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let output = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        // The prefix cache keeps whole blocks of 32 tokens: 32 of the 40 shared tokens.
+        XCTAssertEqual(output["reused_tokens"] as? Int, 32)
+        XCTAssertEqual((output["cold_ms"] as? [Double])?.count, 1)
+
+        let short = try CommandRunner.run(["bench", "ttft", "--model", smolLMPath, "--prompt-file", file.path,
+                                           "--prompt-tokens", "4000", "--cached-tokens", "100"])
+        XCTAssertNotEqual(short.status, 0)
+        XCTAssertTrue(short.stderr.contains("670 tokens; 15700 are needed"), short.stderr)
+    }
+
     func testAMissingModelFileIsNamed() throws {
         let missing = "/nonexistent/folder/model.gguf"
         let result = try CommandRunner.run(["generate", "--model", missing, "--raw", "--prompt", "Hi"])
