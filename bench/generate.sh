@@ -5,6 +5,8 @@
 # and with its first 1,200 tokens cached. Medians of RUNS runs; prints the ratios kb / llama.cpp.
 # usage: bench/generate.sh [RUNS] [THREADS...]
 #   PYTHON: a python with llama-cpp-python (default: /work/main/.venv-llm/bin/python, else python3)
+#   PP, TG: prompt and generation test sizes (default 512 and 128); MODELS: file names in models/;
+#   SPEED=0 skips the pp/tg tests, TTFT=0 skips the time-to-first-token test; TTFT_PROMPT, TTFT_CACHED its sizes (1500, 1200)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -13,24 +15,32 @@ threads=("${@:-1 2}"); threads=(${threads[@]})
 python="${PYTHON:-/work/main/.venv-llm/bin/python}"
 [ -x "$python" ] || python=python3
 "$python" -c 'import llama_cpp' || { echo "llama-cpp-python is missing for $python" >&2; exit 1; }
-[ -x bin/kb ] || scripts/setup.sh >/dev/null
-models=(smollm2-135m-instruct-q4_1.gguf qwen2.5-coder-0.5b-instruct-q4_k_m.gguf)
+[ -x .build/release/kb ] || scripts/setup.sh >/dev/null
+models=(${MODELS:-smollm2-135m-instruct-q4_1.gguf qwen2.5-coder-0.5b-instruct-q4_k_m.gguf})
+pp="${PP:-512}"; tg="${TG:-128}"
+export KB_MODELS_DIR="$root/models"
+coretype="$(scripts/openblas-coretype.sh)"; [ -z "$coretype" ] || export OPENBLAS_CORETYPE="$coretype"
+kb=(.build/release/kb)
 out="$(mktemp -d)"; trap 'rm -rf "$out"' EXIT
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "llama-cpp-python $("$python" -c 'import llama_cpp; print(llama_cpp.__version__)'), $runs runs each"
 
 for model in "${models[@]}"; do
   for t in "${threads[@]}"; do
-    bin/kb bench generate --model "models/$model" --threads "$t" --repetitions "$runs" --json > "$out/kb-$model-$t.json"
-    "$python" bench/generate_anchor.py speed "models/$model" "$t" 512 128 "$runs" > "$out/llama-$model-$t.json"
+    [ "${SPEED:-1}" = 1 ] || break
+    "${kb[@]}" bench generate --model "models/$model" --threads "$t" --prompt-tokens "$pp" --gen-tokens "$tg" \
+      --repetitions "$runs" --json > "$out/kb-$model-$t.json"
+    "$python" bench/generate_anchor.py speed "models/$model" "$t" "$pp" "$tg" "$runs" > "$out/llama-$model-$t.json"
   done
 done
 
 "$python" bench/generate_anchor.py rag-prompt "$out/rag.txt" ARCHITECTURE.md README.md corpora/README.md
 t="${threads[-1]}"
 for model in "${models[@]}"; do
-  bin/kb bench ttft --model "models/$model" --threads "$t" --prompt-file "$out/rag.txt" --repetitions "$runs" --json > "$out/kb-ttft-$model.json"
-  "$python" bench/generate_anchor.py ttft "models/$model" "$t" "$out/rag.txt" 1500 1200 "$runs" > "$out/llama-ttft-$model.json"
+  [ "${TTFT:-1}" = 1 ] || break
+  "${kb[@]}" bench ttft --model "models/$model" --threads "$t" --prompt-file "$out/rag.txt" \
+    --prompt-tokens "${TTFT_PROMPT:-1500}" --cached-tokens "${TTFT_CACHED:-1200}" --repetitions "$runs" --json > "$out/kb-ttft-$model.json"
+  "$python" bench/generate_anchor.py ttft "models/$model" "$t" "$out/rag.txt" "${TTFT_PROMPT:-1500}" "${TTFT_CACHED:-1200}" "$runs" > "$out/llama-ttft-$model.json"
 done
 
 python3 - "$out" "${threads[*]}" "${models[@]}" <<'PY'
@@ -39,7 +49,10 @@ out, threads, models = sys.argv[1], sys.argv[2].split(), sys.argv[3:]
 print(f"{'model':42s} {'thr':>3s} {'test':6s} {'kb t/s':>9s} {'llama.cpp':>10s} {'ratio':>6s}")
 for model in models:
     for t in threads:
-        kb = json.load(open(f"{out}/kb-{model}-{t}.json"))
+        try:
+            kb = json.load(open(f"{out}/kb-{model}-{t}.json"))
+        except FileNotFoundError:
+            continue
         ll = json.load(open(f"{out}/llama-{model}-{t}.json"))
         for a, b in zip(kb["tests"], ll["tests"]):
             k, l = a["median_tokens_per_second"], b["median_tokens_per_second"]
@@ -48,7 +61,10 @@ for model in models:
               f"llama.cpp {ll['load_ms']:.0f} ms")
 print()
 for model in models:
-    kb = json.load(open(f"{out}/kb-ttft-{model}.json"))
+    try:
+        kb = json.load(open(f"{out}/kb-ttft-{model}.json"))
+    except FileNotFoundError:
+        continue
     ll = json.load(open(f"{out}/llama-ttft-{model}.json"))
     print(f"TTFT {model} ({kb['threads']} threads, {kb['prompt_tokens']}-token prompt, {kb['cached_tokens']} cached, "
           f"{kb['reused_tokens']} reused by kb): kb cold {kb['median_cold_ms']:.0f} ms, cached {kb['median_cached_ms']:.0f} ms "

@@ -8,6 +8,95 @@ final class GenerateCommandTests: XCTestCase {
 
     var smolLMPath: String { TestSupport.modelsDirectory.appendingPathComponent(Self.smolLM).path }
 
+    struct Reference: Decodable {
+        struct Model: Decodable {
+            let file: String
+            let greedy: [Greedy]
+        }
+        struct Greedy: Decodable {
+            let prompt: String
+            let tokens: [Int32]
+            let margins: [Double]
+            let prefix_texts: [String]
+        }
+        let models: [Model]
+    }
+
+    /// Greedy `kb generate --raw` prints llama.cpp's greedy continuation
+    /// (Tests/KBLLMTests/Fixtures/generation-reference.json, made by
+    /// scripts/fixtures/make_generation_fixture.py with llama-cpp-python), up to the first step
+    /// where llama.cpp's two best logits are within 0.3: a near-tie that another summation order
+    /// may flip (llama.cpp itself moves SmolLM2's logits by ~0.25 between evaluating a prompt in
+    /// one batch and token by token).
+    func testGreedyRawOutputIsLlamaCppsContinuation() throws {
+        let fixture = TestSupport.repositoryRoot.appendingPathComponent("Tests/KBLLMTests/Fixtures/generation-reference.json")
+        let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: fixture))
+        let model = try XCTUnwrap(reference.models.first { $0.file == Self.smolLM })
+        var compared = 0
+        for sample in model.greedy {
+            let stable = sample.margins.firstIndex { $0 < 0.3 } ?? sample.tokens.count
+            guard stable > 0 else { continue }
+            let result = try CommandRunner.run([
+                "generate", "--model", smolLMPath, "--raw", "--temperature", "0", "--max-tokens", "\(stable)",
+                "--prompt", sample.prompt,
+            ])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(result.stdout, sample.prefix_texts[stable - 1], sample.prompt)
+            XCTAssertTrue(result.stderr.contains("finish: length"), result.stderr)
+            compared += stable
+        }
+        XCTAssertGreaterThanOrEqual(compared, 12, "too few stable tokens to compare")
+    }
+
+    func testChatModeWrapsThePromptAndStopsAtTheEndOfTurn() throws {
+        let result = try CommandRunner.run([
+            "generate", "--model", smolLMPath, "--chat", "--temperature", "0", "--max-tokens", "12",
+            "--prompt", "What is the capital of France?",
+        ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("Paris"), result.stdout)
+        XCTAssertFalse(result.stdout.contains("<|im_end|>"), result.stdout)
+        XCTAssertTrue(result.stderr.contains("finish: stop"), result.stderr)
+    }
+
+    func testBenchGenerateReportsEachTest() throws {
+        let result = try CommandRunner.run([
+            "bench", "generate", "--model", smolLMPath, "--threads", "1", "--prompt-tokens", "8", "--gen-tokens", "2",
+            "--repetitions", "2", "--json",
+        ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let output = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(output["threads"] as? Int, 1)
+        XCTAssertGreaterThan(try XCTUnwrap(output["peak_rss_bytes"] as? Int), 0)
+        let tests = try XCTUnwrap(output["tests"] as? [[String: Any]])
+        XCTAssertEqual(tests.compactMap { $0["name"] as? String }, ["pp8", "tg2"])
+        for test in tests {
+            let runs = try XCTUnwrap(test["tokens_per_second"] as? [Double])
+            XCTAssertEqual(runs.count, 2)
+            XCTAssertEqual(try XCTUnwrap(test["median_tokens_per_second"] as? Double), (runs[0] + runs[1]) / 2, accuracy: 1e-9)
+        }
+    }
+
+    func testBenchTTFTReusesTheCachedPrefix() throws {
+        let directory = try TestSupport.temporaryDirectory(self)
+        let text = (1...40).map { "Passage \($0): the replica follows the primary and applies its log." }.joined(separator: "\n")
+        let file = try TestSupport.write(text, to: "prompt.txt", in: directory)
+        let result = try CommandRunner.run([
+            "bench", "ttft", "--model", smolLMPath, "--prompt-file", file.path, "--prompt-tokens", "48",
+            "--cached-tokens", "40", "--repetitions", "1", "--json",
+        ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let output = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        // The prefix cache keeps whole blocks of 32 tokens: 32 of the 40 shared tokens.
+        XCTAssertEqual(output["reused_tokens"] as? Int, 32)
+        XCTAssertEqual((output["cold_ms"] as? [Double])?.count, 1)
+
+        let short = try CommandRunner.run(["bench", "ttft", "--model", smolLMPath, "--prompt-file", file.path,
+                                           "--prompt-tokens", "4000", "--cached-tokens", "100"])
+        XCTAssertNotEqual(short.status, 0)
+        XCTAssertTrue(short.stderr.contains("670 tokens; 15700 are needed"), short.stderr)
+    }
+
     func testAMissingModelFileIsNamed() throws {
         let missing = "/nonexistent/folder/model.gguf"
         let result = try CommandRunner.run(["generate", "--model", missing, "--raw", "--prompt", "Hi"])

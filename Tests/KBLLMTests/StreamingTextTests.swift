@@ -87,19 +87,26 @@ final class StreamingTextTests: XCTestCase {
 
     // MARK: - End-of-generation tokens
 
-    func testEndOfGenerationTokensOfTheModels() throws {
-        let qwenFile = try ModelFiles.open("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
-        let qwen = try BPETokenizer(metadata: qwenFile.metadata)
-        let qwenEnd = EndOfGeneration(tokenizer: qwen, metadata: qwenFile.metadata)
-        // <|endoftext|>, <|im_end|> (eos), and <|fim_pad|>, <|repo_name|>, <|file_sep|> as in llama.cpp.
-        XCTAssertEqual(qwenEnd.tokens, [151643, 151645, 151662, 151663, 151664])
-        XCTAssertEqual(qwen.tokens[151645], "<|im_end|>")
-        XCTAssertFalse(qwenEnd.contains(151644))  // <|im_start|>
-
-        let smolFile = try ModelFiles.open("smollm2-135m-instruct-q4_1.gguf")
-        let smol = try BPETokenizer(metadata: smolFile.metadata)
-        let smolEnd = EndOfGeneration(tokenizer: smol, metadata: smolFile.metadata)
-        // <|endoftext|>, <|im_end|> (eos), <repo_name>, <reponame>, <file_sep>
-        XCTAssertEqual(smolEnd.tokens, [0, 2, 3, 4, 5])
+    /// Every token llama.cpp treats as an end (`llama_vocab_is_eog` over the whole vocabulary,
+    /// `Fixtures/generation-reference.json` from scripts/fixtures/make_generation_fixture.py).
+    func testEndOfGenerationTokensAreLlamaCpps() throws {
+        struct Reference: Decodable {
+            struct Model: Decodable {
+                let file: String
+                let end_of_generation: [Int32]
+            }
+            let models: [Model]
+        }
+        let data = try Data(contentsOf: URL(fileURLWithPath: try GGUFReference.fixturePath("generation-reference.json")))
+        let reference = try JSONDecoder().decode(Reference.self, from: data)
+        XCTAssertEqual(reference.models.count, 2)
+        for model in reference.models {
+            let file = try ModelFiles.open(model.file)
+            let tokenizer = try BPETokenizer(metadata: file.metadata)
+            let end = EndOfGeneration(tokenizer: tokenizer, metadata: file.metadata)
+            XCTAssertEqual(end.tokens, Set(model.end_of_generation), model.file)
+            XCTAssertTrue(end.contains(try XCTUnwrap(tokenizer.id(of: "<|im_end|>"))), model.file)
+            XCTAssertFalse(end.contains(try XCTUnwrap(tokenizer.id(of: "<|im_start|>"))), model.file)
+        }
     }
 }

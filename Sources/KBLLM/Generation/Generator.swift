@@ -50,7 +50,7 @@ public struct Generator: Sendable {
         guard !promptTokens.isEmpty else { throw GenerationError.emptyPrompt }
         guard options.maxTokens >= 0 else { throw GenerationError.invalidMaxTokens(options.maxTokens) }
         var sampler = try Sampler(parameters: options.sampling)
-        sampler.accept(promptTokens)
+        sampler.accept(promptTokens)  // the penalties see the prompt too, as in llama-cli
         var decoder = IncrementalDecoder()
         var stops = StopStringMatcher(options.stopStrings)
         var text = ""

@@ -111,7 +111,8 @@ struct BenchGenerateCommand: ParsableCommand {
                      Double(output.peakRSSBytes) / 1_048_576))
         print("| test   |     t/s (median) | runs")
         for test in tests {
-            print(String(format: "| %-6@ | %16.2f | %@", test.name, test.medianTokensPerSecond,
+            let name = test.name.padding(toLength: max(6, test.name.count), withPad: " ", startingAt: 0)
+            print(String(format: "| %@ | %16.2f | %@", name, test.medianTokensPerSecond,
                          test.tokensPerSecond.map { String(format: "%.2f", $0) }.joined(separator: ", ")))
         }
     }

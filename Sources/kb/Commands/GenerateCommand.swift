@@ -113,8 +113,7 @@ struct GenerateCommand: ParsableCommand {
             input = try chatTemplateFor(model).render(messages)
         }
 
-        var options = GenerationOptions(maxTokens: maxTokens, sampling: sampling, stopStrings: stop)
-        options.addSpecialTokens = true
+        let options = GenerationOptions(maxTokens: maxTokens, sampling: sampling, stopStrings: stop)
         let cancellation = CancellationFlag()
         let interrupt = Self.cancelOnInterrupt(cancellation)
         defer { interrupt.cancel() }
