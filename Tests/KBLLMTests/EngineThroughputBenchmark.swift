@@ -5,9 +5,11 @@ import XCTest
 /// The engine's speed on one model: load time, prompt processing, generation and time to first
 /// token with and without a cached prefix. Skipped unless `KB_BENCH=1`; build it in release:
 ///
+///     swift build -c release --build-tests --scratch-path .build-release \
+///       -Xswiftc -enable-testing -Xswiftc -target-cpu -Xswiftc native
 ///     KB_BENCH=1 KB_BENCH_MODEL=qwen2.5-coder-0.5b-instruct-q4_k_m.gguf KB_BENCH_THREADS=2 \
-///       /usr/bin/time -v swift test --scratch-path .build-release -c release \
-///       -Xswiftc -target-cpu -Xswiftc native --filter EngineThroughputBenchmark
+///       /usr/bin/time -v swift test --skip-build -c release --scratch-path .build-release \
+///       --filter EngineThroughputBenchmark
 ///
 /// Environment: `KB_BENCH_MODEL` (a file in the models folder; SmolLM2 by default),
 /// `KB_BENCH_THREADS` (2), `KB_BENCH_PROMPT` (512 prompt tokens), `KB_BENCH_GENERATE` (128 tokens),
