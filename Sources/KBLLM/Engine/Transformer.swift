@@ -8,10 +8,12 @@ struct Transformer: Sendable {
     let hyper: ModelHyperparameters
     let weights: TransformerWeights
     let rope: RotaryEmbedding
+    let products: WeightMatrix.Precision
 
-    init(hyper: ModelHyperparameters, weights: TransformerWeights) {
+    init(hyper: ModelHyperparameters, weights: TransformerWeights, products: WeightMatrix.Precision = .quantizedActivations) {
         self.hyper = hyper
         self.weights = weights
+        self.products = products
         rope = RotaryEmbedding(hyper: hyper)
     }
 
@@ -51,9 +53,9 @@ struct Transformer: Sendable {
         for (index, layer) in weights.layers.enumerated() {
             // Attention block.
             RMSNorm.apply(x, rows: n, width: embedding, gain: layer.attentionNorm, epsilon: hyper.rmsNormEpsilon, into: xn)
-            layer.query.multiply(xn, batch: n, into: queries.pointer, pool: pool)
-            layer.key.multiply(xn, batch: n, into: keys.pointer, pool: pool)
-            layer.value.multiply(xn, batch: n, into: values.pointer, pool: pool)
+            layer.query.multiply(xn, batch: n, into: queries.pointer, pool: pool, precision: products)
+            layer.key.multiply(xn, batch: n, into: keys.pointer, pool: pool, precision: products)
+            layer.value.multiply(xn, batch: n, into: values.pointer, pool: pool, precision: products)
             if let bias = layer.queryBias { VectorMath.addBias(bias, to: queries.pointer, rows: n, width: queryWidth) }
             if let bias = layer.keyBias { VectorMath.addBias(bias, to: keys.pointer, rows: n, width: kvWidth) }
             if let bias = layer.valueBias { VectorMath.addBias(bias, to: values.pointer, rows: n, width: kvWidth) }
@@ -65,15 +67,15 @@ struct Transformer: Sendable {
             Attention.apply(
                 queries: queries.pointer, rows: n, start: start, layer: index, cache: cache,
                 hyper: hyper, into: attended.pointer, pool: pool)
-            layer.attentionOutput.multiply(attended.pointer, batch: n, into: projected.pointer, pool: pool)
+            layer.attentionOutput.multiply(attended.pointer, batch: n, into: projected.pointer, pool: pool, precision: products)
             VectorMath.add(projected.pointer, into: x, count: n * embedding)
 
             // Feed-forward block.
             RMSNorm.apply(x, rows: n, width: embedding, gain: layer.feedForwardNorm, epsilon: hyper.rmsNormEpsilon, into: xn)
-            layer.gate.multiply(xn, batch: n, into: gate.pointer, pool: pool)
-            layer.up.multiply(xn, batch: n, into: up.pointer, pool: pool)
+            layer.gate.multiply(xn, batch: n, into: gate.pointer, pool: pool, precision: products)
+            layer.up.multiply(xn, batch: n, into: up.pointer, pool: pool, precision: products)
             VectorMath.swiGLU(gate: gate.pointer, up: up.pointer, count: n * hidden)
-            layer.down.multiply(gate.pointer, batch: n, into: projected.pointer, pool: pool)
+            layer.down.multiply(gate.pointer, batch: n, into: projected.pointer, pool: pool, precision: products)
             VectorMath.add(projected.pointer, into: x, count: n * embedding)
         }
 
@@ -84,7 +86,7 @@ struct Transformer: Sendable {
                       epsilon: hyper.rmsNormEpsilon, into: xn)
         var logits = [Float](repeating: 0, count: logitRows * hyper.vocabularySize)
         logits.withUnsafeMutableBufferPointer {
-            weights.output.multiply(xn, batch: logitRows, into: $0.baseAddress!, pool: pool)
+            weights.output.multiply(xn, batch: logitRows, into: $0.baseAddress!, pool: pool, precision: products)
         }
         return logits
     }

@@ -27,13 +27,17 @@ public final class LanguageModel: Sendable {
         public var prefixCacheBytes: Int
         /// Tokens per prefix-cache block (default 32).
         public var prefixBlockSize: Int
+        /// How matrix products treat activations (default: quantized to int8, as llama.cpp does).
+        public var products: WeightMatrix.Precision
 
         /// Options with the defaults above; every field can be set.
-        public init(threads: Int? = nil, contextLength: Int? = nil, prefixCacheBytes: Int = 256 << 20, prefixBlockSize: Int = 32) {
+        public init(threads: Int? = nil, contextLength: Int? = nil, prefixCacheBytes: Int = 256 << 20, prefixBlockSize: Int = 32,
+                    products: WeightMatrix.Precision = .quantizedActivations) {
             self.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
             self.contextLength = contextLength
             self.prefixCacheBytes = prefixCacheBytes
             self.prefixBlockSize = prefixBlockSize
+            self.products = products
         }
     }
 
@@ -76,7 +80,7 @@ public final class LanguageModel: Sendable {
         self.tokenizer = tokenizer
         hyperparameters = hyper
         chatTemplate = file.metadata["tokenizer.chat_template"]?.stringValue
-        transformer = Transformer(hyper: hyper, weights: try TransformerWeights(file: file, hyper: hyper))
+        transformer = Transformer(hyper: hyper, weights: try TransformerWeights(file: file, hyper: hyper), products: options.products)
         threadPool = ThreadPool(threads: options.threads)
         defaultContextLength = max(1, options.contextLength ?? min(hyper.trainedContextLength, 4096))
         prefixCache = options.prefixCacheBytes > 0
