@@ -36,16 +36,20 @@ for _ in $(seq 1 120); do
 done
 question="How do I define a function with default argument values?"
 echo "== POST /v1/ask {\"question\": \"$question\"}"
+reply=data/demo-answer.json
 curl -fsS "http://127.0.0.1:$port/v1/ask" -H 'Content-Type: application/json' \
-  -d "{\"question\": \"$question\", \"max_tokens\": 160, \"temperature\": 0}" |
-  python3 -c 'import json, sys
-reply = json.load(sys.stdin)
+  -d "{\"question\": \"$question\", \"max_tokens\": 160, \"temperature\": 0}" > "$reply"
+python3 - "$reply" <<'PY'
+import json, sys
+reply = json.load(open(sys.argv[1]))
 print(reply["answer"].strip())
 print()
 for number, source in enumerate(reply["citations"] or reply["sources"], 1):
-    print(f"  [{source.get(\"marker\", number)}] {source.get(\"title\", \"\")}  {source.get(\"uri\", \"\")}")
+    print("  [%s] %s  %s" % (source.get("marker", number), source.get("title", ""), source.get("uri", "")))
 usage = reply["usage"]
-print(f"\n  ({usage.get(\"prompt_tokens\")} prompt tokens, {usage.get(\"completion_tokens\")} generated)")'
+print("\n  (%s prompt tokens, %s from the prefix cache, %s generated)"
+      % (usage.get("prompt_tokens"), usage.get("cached_prompt_tokens"), usage.get("completion_tokens")))
+PY
 echo
 echo "Try your own: bin/kb search --db data/demo.sqlite \"…\"  (add --json for scripts), or"
 echo "bin/kb serve --db data/demo.sqlite --model $model  and POST /v1/ask, /v1/chat/completions (see README)"
