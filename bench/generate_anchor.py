@@ -21,6 +21,7 @@ import statistics
 import sys
 import time
 
+import llama_cpp
 import numpy as np
 
 
@@ -87,7 +88,9 @@ def ttft(model, threads, prompt_file, prompt_tokens, cached_tokens, repetitions)
         llm.n_tokens = keep
         start = time.perf_counter()
         llm.eval(tokens[keep:])
-        int(np.argmax(llm.scores[llm.n_tokens - 1]))
+        # Llama.scores holds only n_batch rows without logits_all: read the last row from llama.cpp.
+        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),))
+        int(np.argmax(logits))
         return (time.perf_counter() - start) * 1000
 
     first_token(prompt(0), 0)  # warm-up
