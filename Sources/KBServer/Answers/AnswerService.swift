@@ -101,6 +101,15 @@ final class AnswerService: Sendable {
         }
     }
 
+    /// The whole answer for a non-streaming request: the fixed one when retrieval found nothing,
+    /// else a generation in a slot taken here (429 when the queue is full).
+    func completeAnswer(_ prepared: Prepared, parameters: GenerationParameters, requestStarted: ContinuousClock.Instant,
+                        logger: Logger) async throws -> Answer {
+        if prepared.nothingFound { return Self.nothingFoundAnswer }
+        try await acquireSlot()
+        return try await generate(prepared, parameters: parameters, requestStarted: requestStarted, logger: logger) { _ in }
+    }
+
     /// The answer given without the model when retrieval found nothing.
     static let nothingFoundAnswer = Answer(text: AnswerPrompt.nothingFound, citations: [],
                                            result: GenerationResult(finishReason: .stop,

@@ -40,14 +40,8 @@ extension KnowledgeServer {
                 return Response(status: .ok, headers: ServerSentEvents.headers, body: body)
             }
             return try await timed { [self] in
-                let answer: AnswerService.Answer
-                if prepared.nothingFound {
-                    answer = AnswerService.nothingFoundAnswer
-                } else {
-                    try await answers.acquireSlot()
-                    answer = try await answers.generate(prepared, parameters: parameters, requestStarted: requestStarted,
-                                                        logger: context.logger) { _ in }
-                }
+                let answer = try await answers.completeAnswer(prepared, parameters: parameters, requestStarted: requestStarted,
+                                                              logger: context.logger)
                 return JSONBody.response(AskResponse(answer: answer.text, citations: answer.citations,
                                                      sources: prepared.sources,
                                                      finishReason: answer.result.finishReason.rawValue,
