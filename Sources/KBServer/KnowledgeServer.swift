@@ -7,7 +7,8 @@ import ServiceLifecycle
 
 /// `kb serve`: the HTTP service over one knowledge base. Builds the router (routes, middleware) and
 /// the Hummingbird application; ``run()`` serves until SIGINT/SIGTERM and then shuts down
-/// gracefully (in-flight requests finish; swift-service-lifecycle).
+/// gracefully (swift-service-lifecycle): running and waiting generations are cancelled at once
+/// (their clients get a `shutting_down` error), other in-flight requests finish, then it returns.
 public final class KnowledgeServer: Sendable {
     public let configuration: ServerConfiguration
     public let knowledge: KnowledgeService
@@ -61,21 +62,25 @@ public final class KnowledgeServer: Sendable {
         return router
     }
 
-    /// The Hummingbird application.
+    /// The Hummingbird application as a service: run it in a `ServiceGroup`; its graceful shutdown
+    /// cancels the generations first (``AnswerService/shutDown()``), then lets the HTTP server drain.
     /// - Parameter onServerRunning: told the bound port (useful with port 0).
     public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
-        -> some ApplicationProtocol {
-        Application(
+        -> some Service {
+        let application = Application(
             router: makeRouter(),
             server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000)))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
+        return ShutdownCancelsGenerations(application: application, answers: answers, logger: logger)
     }
 
     /// Serves until SIGINT or SIGTERM.
     public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        try await makeApplication(onServerRunning: onServerRunning).runService()
+        let group = ServiceGroup(configuration: .init(services: [makeApplication(onServerRunning: onServerRunning)],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 
     // MARK: - Helpers for the routes
@@ -88,6 +93,16 @@ public final class KnowledgeServer: Sendable {
             .requestTimeout, "request_timeout", "the request body did not arrive within \(seconds) s")) {
             try await JSONBody.collect(request, limit: limit)
         }
+    }
+
+    /// Runs a non-streaming answer, cancelling it when the client closes its connection (Hummingbird
+    /// watches the inbound side of the connection meanwhile, so the connection is closed after the
+    /// response: it says `Connection: close`).
+    func cancelledOnHangUp(_ request: Request, _ work: @escaping @Sendable () async throws -> Response) async throws
+        -> Response {
+        var response = try await request.body.consumeWithCancellationOnInboundClose { _ in try await work() }
+        response.headers[.connection] = "close"
+        return response
     }
 
     /// Runs a handler under the request timeout (503 when it takes longer).

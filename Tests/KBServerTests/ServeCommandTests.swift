@@ -37,6 +37,64 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertFalse(output.text.contains("cli-key-1"), "the key was printed")
     }
 
+    func testSIGTERMCancelsARunningAndAWaitingAnswerAndExitsPromptly() async throws {
+        let model = TestSupport.modelsDirectory.appendingPathComponent("smollm2-135m-instruct-q4_1.gguf").path
+        guard FileManager.default.fileExists(atPath: model) else {
+            return XCTFail("missing \(model): run scripts/fetch-models.sh smollm2")
+        }
+        let directory = try TestSupport.temporaryDirectory(self)
+        let db = directory.appendingPathComponent("served.sqlite").path
+        let running = try CommandRunner.start(["serve", "--no-embed", "--port", "0", "--model", model, "--max-generations", "1",
+                                               "--threads", "1"],
+                                              environment: ["KB_DB": db, "KB_API_KEYS": "cli-key-1", "KB_LOG_LEVEL": "info"])
+        let process = running.process
+        let output = LineCollector(running.standardErrorPipe, running.standardOutputPipe)
+        defer { if process.isRunning { process.terminate() } }
+        try await waitUntil(seconds: 60) { output.text.contains("listening on http://") || !process.isRunning }
+        let text = output.text
+        guard let range = text.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) else {
+            return XCTFail("no listening line: \(text)")
+        }
+        let port = try XCTUnwrap(Int(text[range].split(separator: ":").last ?? ""))
+        let client = HTTPTestClient(port: port)
+        let numbers = (1...60).map { String($0) }.joined(separator: ", ")
+        let posted = try await client.json("POST", "/v1/documents", [
+            "id": "numbers", "title": "Counting", "text": "The numbers to recite, in order: \(numbers), and so on to ten thousand.",
+        ], headers: ["Authorization": "Bearer cli-key-1"])
+        XCTAssertEqual(posted.status, 201, posted.text)
+
+        // A long answer (up to 4000 tokens) streams; a second, non-streaming one waits for the only slot.
+        let question = "Recite every one of the numbers to recite, in order, one per line, all the way to ten thousand."
+        let stream = try client.startReading("POST", "/v1/ask", headers: ["Content-Type": "application/json"], body: try JSONSerialization.data(
+            withJSONObject: ["question": question, "stream": true, "max_tokens": 4000, "mode": "lexical"]))
+        try await waitUntil(seconds: 60) { stream.text.components(separatedBy: "event: token").count > 3 || stream.finished }
+        let waiting = Task { try await client.json("POST", "/v1/ask", ["question": question, "mode": "lexical"]) }
+        var queued = false
+        for _ in 0..<200 where !queued {
+            let metrics = try PrometheusTextParser.parse(try await client.request("GET", "/metrics").text)
+            queued = metrics.samples("kb_generation_queue_depth").first?.value == 1
+            if !queued { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        XCTAssertTrue(queued, "the second answer is waiting for the slot")
+        XCTAssertFalse(stream.finished, "the answer was still being generated: \(stream.text)")
+
+        let signalled = Date()
+        process.terminate()   // SIGTERM
+        try await waitUntil(seconds: 20) { !process.isRunning }
+        let exitSeconds = Date().timeIntervalSince(signalled)
+        XCTAssertEqual(process.terminationStatus, 0, output.text)
+        XCTAssertLessThan(exitSeconds, 5, "the server did not wait for the 4000-token answer")
+        try await waitUntil(seconds: 5) { stream.finished }
+        let events = SSEEvent.parse(try stream.response().text)
+        XCTAssertGreaterThan(events.filter { $0.name == "token" }.count, 2)
+        XCTAssertEqual(events.last?.name, "error", stream.text)
+        XCTAssertEqual((events.last?.json["error"] as? [String: Any])?["code"] as? String, "shutting_down")
+        let refused = try await waiting.value
+        XCTAssertEqual(refused.status, 503, refused.text)
+        XCTAssertEqual(refused.errorCode, "shutting_down")
+        XCTAssertTrue(output.text.contains("cancelling 1 running and 1 waiting generations"), output.text)
+    }
+
     func testBadSettingsExitWithTheirName() throws {
         let result = try CommandRunner.run(["serve", "--no-embed", "--port", "70000", "--db", "/tmp/never-created.sqlite"])
         XCTAssertEqual(result.status, 1)

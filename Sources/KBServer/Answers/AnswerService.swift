@@ -9,6 +9,8 @@ final class AnswerService: Sendable {
     let knowledge: KnowledgeService
     let generator: (any AnswerGenerator)?
     let queue: GenerationQueue
+    /// The generations running now (cancelled together on shutdown).
+    let running = RunningGenerations()
     let metrics: ServerMetrics
     let contextChunks: Int
     let defaultMaxTokens: Int
@@ -54,7 +56,7 @@ final class AnswerService: Sendable {
                         sources: sources)
     }
 
-    /// Takes a generation slot or answers 429 with `Retry-After`.
+    /// Takes a generation slot or answers 429 with `Retry-After` (503 `shutting_down` once the server stops).
     func acquireSlot() async throws {
         do {
             try await queue.acquire()
@@ -63,8 +65,24 @@ final class AnswerService: Sendable {
             throw APIError(.tooManyRequests, "overloaded",
                            "all \(queue.maxConcurrent) generation slots are busy and \(queue.maxWaiting) requests are waiting; retry later",
                            headers: [.retryAfter: String(full.retryAfter)])
+        } catch is GenerationQueue.Closed {
+            metrics.recordCancelledGeneration(reason: "shutdown")
+            throw Self.shuttingDown
         }
     }
+
+    /// Stops answering: waiting requests and later ones are refused, running generations are
+    /// cancelled (their clients get a `shutting_down` error). Called when the server begins its
+    /// graceful shutdown, so that it does not wait for long generations to finish.
+    func shutDown() {
+        queue.close()
+        running.cancelAll()
+    }
+
+    /// The error of an answer cut short by the shutdown.
+    static let shuttingDown = APIError(.serviceUnavailable, "shutting_down",
+                                       "the server is shutting down; the answer was cancelled (retry on another instance or later)",
+                                       headers: [.retryAfter: "5"])
 
     /// A finished answer.
     struct Answer: Sendable {
@@ -74,7 +92,9 @@ final class AnswerService: Sendable {
     }
 
     /// Generates with a slot already taken (released here, whatever happens). `onText` gets each
-    /// piece; when it throws (the client left) generation stops.
+    /// piece; when it throws (the client left) generation stops. The generation runs in a task of
+    /// its own, cancelled when the calling task is cancelled (the client hung up, the request timed
+    /// out) or when the server shuts down (then this throws the 503 ``shuttingDown`` error).
     func generate(_ prepared: Prepared, parameters: GenerationParameters, requestStarted: ContinuousClock.Instant,
                   logger: Logger, onText: @escaping @Sendable (String) async throws -> Void) async throws -> Answer {
         let generator = try requireGenerator()
@@ -82,10 +102,20 @@ final class AnswerService: Sendable {
         let firstToken = FirstTokenClock()
         let collected = TextCollector()
         do {
-            let result = try await generator.generate(prepared.messages, parameters: parameters) { piece in
-                firstToken.mark()
-                collected.append(piece)
-                try await onText(piece)
+            let messages = prepared.messages
+            let generation = Task {
+                try await generator.generate(messages, parameters: parameters) { piece in
+                    firstToken.mark()
+                    collected.append(piece)
+                    try await onText(piece)
+                }
+            }
+            let registration = running.register { generation.cancel() }
+            defer { running.unregister(registration) }
+            let result = try await withTaskCancellationHandler {
+                try await generation.value
+            } onCancel: {
+                generation.cancel()
             }
             let finished = ContinuousClock.now
             queue.release(seconds: (finished - started).seconds)
@@ -96,6 +126,14 @@ final class AnswerService: Sendable {
             return Answer(text: text, citations: Citation.cited(in: text, sources: prepared.sources), result: result)
         } catch {
             queue.release(seconds: (ContinuousClock.now - started).seconds)
+            if running.isShuttingDown {
+                metrics.recordCancelledGeneration(reason: "shutdown")
+                logger.info("generation cancelled by the shutdown")
+                throw Self.shuttingDown
+            }
+            if error is CancellationError || Task.isCancelled {
+                metrics.recordCancelledGeneration(reason: "client")
+            }
             logger.info("generation stopped", metadata: ["reason": "\(type(of: error))"])
             throw error
         }

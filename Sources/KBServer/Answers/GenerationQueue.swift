@@ -3,7 +3,8 @@ import NIOConcurrencyHelpers
 
 /// Bounds the generations running at once and the ones waiting for a slot. A request that finds
 /// the waiting room full is refused at once (the server answers 429 with `Retry-After`) instead of
-/// queueing without bound; a waiting request whose task is cancelled leaves the queue.
+/// queueing without bound; a waiting request whose task is cancelled leaves the queue. When the
+/// server shuts down, ``close()`` turns every waiting and later request away with ``Closed``.
 public final class GenerationQueue: Sendable {
     /// The waiting room was full.
     public struct Full: Error {
@@ -11,10 +12,14 @@ public final class GenerationQueue: Sendable {
         public var retryAfter: Int
     }
 
+    /// The queue was closed (the server is shutting down).
+    public struct Closed: Error {}
+
     private struct State {
         var active = 0
         var waiting: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
         var nextID: UInt64 = 0
+        var closed = false
         /// Exponential moving average of generation seconds, for Retry-After.
         var averageSeconds = 5.0
     }
@@ -35,9 +40,11 @@ public final class GenerationQueue: Sendable {
     }
 
     /// Waits for a slot.
-    /// - Throws: ``Full`` when the waiting room is full; `CancellationError` when cancelled while waiting.
+    /// - Throws: ``Full`` when the waiting room is full; ``Closed`` after ``close()``;
+    ///   `CancellationError` when cancelled while waiting.
     public func acquire() async throws {
         let id: UInt64? = try state.withLockedValue { state in
+            if state.closed { throw Closed() }
             if state.active < maxConcurrent && state.waiting.isEmpty {
                 state.active += 1
                 return nil
@@ -55,12 +62,13 @@ public final class GenerationQueue: Sendable {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let cancelled = state.withLockedValue { state -> Bool in
-                    if Task.isCancelled { return true }
+                let refusal = state.withLockedValue { state -> (any Error)? in
+                    if Task.isCancelled { return CancellationError() }
+                    if state.closed { return Closed() }
                     state.waiting.append((id, continuation))
-                    return false
+                    return nil
                 }
-                if cancelled { continuation.resume(throwing: CancellationError()) }
+                if let refusal { continuation.resume(throwing: refusal) }
                 report()
             }
         } onCancel: {
@@ -85,6 +93,18 @@ public final class GenerationQueue: Sendable {
             return state.waiting.removeFirst().continuation   // the slot passes on; active is unchanged
         }
         next?.resume()
+        report()
+    }
+
+    /// Refuses every waiting request (they throw ``Closed``) and every later ``acquire()``. Slots
+    /// already taken stay taken until released.
+    public func close() {
+        let waiting = state.withLockedValue { state -> [CheckedContinuation<Void, any Error>] in
+            state.closed = true
+            defer { state.waiting.removeAll() }
+            return state.waiting.map(\.continuation)
+        }
+        for continuation in waiting { continuation.resume(throwing: Closed()) }
         report()
     }
 

@@ -15,19 +15,25 @@ import NIOPosix
 /// writes are serialized by ``writeLock`` so the index follows the database in commit order. A
 /// search during a write sees the database before or after the commit; a chunk it ranked that
 /// was deleted meanwhile is left out of its results (the hit loader skips missing rows).
+///
+/// Writes by other processes to the same file are followed too (``ExternalWriteFollower``): a
+/// search first brings the vector index up to date when the database changed, at most once per
+/// `refreshInterval`.
 public final class KnowledgeService: Sendable {
     public let store: KnowledgeStore
     public let engine: SearchEngine
     private let pipeline: IngestPipeline
-    private let writeLock = NIOLock()
+    private let writeLock = NSLock()
+    private let follower: ExternalWriteFollower
     private let threadPool: NIOThreadPool
 
     /// - Parameters:
     ///   - store: opened read-write.
     ///   - embedder: the base's embedding model (nil: lexical search only, no vectors for new documents).
     ///   - chunker: splits posted documents, as `kb ingest` does.
+    ///   - refreshInterval: seconds between checks for writes by other processes (0: every search).
     /// - Throws: ``SearchError``/``EmbeddingStoreError`` when the embedder is not the base's model.
-    public init(store: KnowledgeStore, embedder: (any Embedder)?, chunker: Chunker,
+    public init(store: KnowledgeStore, embedder: (any Embedder)?, chunker: Chunker, refreshInterval: Double = 1,
                 threadPool: NIOThreadPool = .singleton) throws {
         if let embedder {
             // A new base gets the model now, so the index exists before the first document arrives.
@@ -40,6 +46,7 @@ public final class KnowledgeService: Sendable {
             }
         }
         self.store = store
+        self.follower = try ExternalWriteFollower(store: store, interval: refreshInterval)  // before the index loads
         self.engine = try SearchEngine(store: store, embedder: embedder)
         var options = IngestOptions()
         options.threads = 1   // requests are the unit of parallelism here
@@ -59,10 +66,16 @@ public final class KnowledgeService: Sendable {
     /// - Returns: the hits and the mode that ran.
     func search(_ query: String, mode: SearchMode, topK: Int, filters: SearchFilters) async throws
         -> (hits: [SearchHit], mode: SearchMode) {
-        try await offload { [engine] in
+        try await offload { [engine, follower, writeLock] in
+            try follower.refreshIfDue(engine: engine, writes: writeLock)
             let effective: SearchMode = mode == .hybrid && !engine.hasVectors ? .lexical : mode
             return (try engine.search(query, mode: effective, topK: topK, filters: filters), effective)
         }
+    }
+
+    /// Refreshes made after writes by other processes, and the chunks the last one added and removed.
+    var externalRefreshes: (count: Int, lastAdded: Int, lastRemoved: Int) {
+        (follower.refreshes, follower.lastChange.added, follower.lastChange.removed)
     }
 
     // MARK: - Documents

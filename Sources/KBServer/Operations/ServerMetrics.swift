@@ -22,6 +22,9 @@ public final class ServerMetrics: Sendable {
         // Present from the start, so a scrape before any traffic shows every family.
         setIndexSize(vectors: 0, documents: 0, chunks: 0)
         setQueue(waiting: 0, active: 0)
+        for reason in ["client", "shutdown"] {
+            Counter(label: "kb_generations_cancelled_total", dimensions: [("reason", reason)], factory: factory).increment(by: 0)
+        }
         for name in ["kb_generated_tokens_total", "kb_prompt_tokens_total", "kb_prefix_cache_hit_tokens_total",
                      "kb_generations_rejected_total"] {
             Counter(label: name, dimensions: [], factory: factory).increment(by: 0)
@@ -51,6 +54,12 @@ public final class ServerMetrics: Sendable {
     func setQueue(waiting: Int, active: Int) {
         Gauge(label: "kb_generation_queue_depth", dimensions: [], factory: factory).record(waiting)
         Gauge(label: "kb_generations_active", dimensions: [], factory: factory).record(active)
+    }
+
+    /// A generation that ended early: `reason` is `client` (the client hung up or the request timed
+    /// out) or `shutdown` (cancelled, or refused while waiting, by the server's shutdown).
+    func recordCancelledGeneration(reason: String) {
+        Counter(label: "kb_generations_cancelled_total", dimensions: [("reason", reason)], factory: factory).increment()
     }
 
     func recordRejectedGeneration() {

@@ -39,14 +39,14 @@ extension KnowledgeServer {
                         error: .init(code: error.code, message: error.message))) })
                 return Response(status: .ok, headers: ServerSentEvents.headers, body: body)
             }
-            return try await timed { [self] in
+            return try await cancelledOnHangUp(request) { [self] in try await timed { [self] in
                 let answer = try await answers.completeAnswer(prepared, parameters: parameters, requestStarted: requestStarted,
                                                               logger: context.logger)
                 return JSONBody.response(AskResponse(answer: answer.text, citations: answer.citations,
                                                      sources: prepared.sources,
                                                      finishReason: answer.result.finishReason.rawValue,
                                                      usage: answer.result.usage, model: model))
-            }
+            } }
         }
     }
 }

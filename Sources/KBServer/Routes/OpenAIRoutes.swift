@@ -62,7 +62,7 @@ extension KnowledgeServer {
                         error: .init(code: error.code, message: error.message))) })
                 return Response(status: .ok, headers: ServerSentEvents.headers, body: body)
             }
-            return try await timed { [self] in
+            return try await cancelledOnHangUp(request) { [self] in try await timed { [self] in
                 let answer = try await answers.completeAnswer(prepared, parameters: parameters, requestStarted: requestStarted,
                                                               logger: context.logger)
                 return JSONBody.response(ChatCompletion(
@@ -70,7 +70,7 @@ extension KnowledgeServer {
                     choices: [.init(index: 0, message: .init(role: "assistant", content: answer.text),
                                     finishReason: answer.result.finishReason.rawValue)],
                     usage: ChatUsage(answer.result.usage), citations: answer.citations))
-            }
+            } }
         }
     }
 

@@ -81,6 +81,42 @@ struct HTTPTestClient: Sendable {
         }
     }
 
+    /// Sends a request, waits until `condition` holds (e.g. the generation started), then closes
+    /// the connection abruptly without reading the answer, like a client that gave up.
+    func sendThenHangUp(_ method: String, _ path: String, headers: [String: String] = [:], body: Data,
+                        when condition: @escaping @Sendable () -> Bool, timeout: Double = 10) async throws {
+        try await onThread {
+            let socket = try Self.connect(port: port)
+            try Self.send(socket, Self.head(method, path, headers: headers, bodyLength: body.count) + body)
+            let deadline = Date().addingTimeInterval(timeout)
+            while !condition() && Date() < deadline { usleep(5_000) }
+            var lingerOption = linger(l_onoff: 1, l_linger: 0)   // close with RST, like a killed client
+            setsockopt(socket, SOL_SOCKET, SO_LINGER, &lingerOption, socklen_t(MemoryLayout<linger>.size))
+            close(socket)
+            if !condition() { throw Failure(description: "the condition before hanging up was not met in \(timeout) s") }
+        }
+    }
+
+    /// Sends a request and reads the answer on a thread of its own as it arrives (for streams
+    /// that must be watched while they run).
+    func startReading(_ method: String, _ path: String, headers: [String: String] = [:], body: Data) throws -> ArrivingResponse {
+        let socket = try Self.connect(port: port)
+        try Self.send(socket, Self.head(method, path, headers: headers, bodyLength: body.count) + body)
+        let arriving = ArrivingResponse()
+        let thread = Thread {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = Glibc.read(socket, &buffer, buffer.count)
+                if n <= 0 { break }
+                arriving.append(buffer[0..<n])
+            }
+            close(socket)
+            arriving.finish()
+        }
+        thread.start()
+        return arriving
+    }
+
     // MARK: - Plumbing
 
     private func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
@@ -204,4 +240,19 @@ struct SSEEvent: Equatable {
     var json: [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(data.utf8))) as? [String: Any] ?? [:]
     }
+}
+
+/// The bytes of a response received so far, and whether the server has closed the connection.
+final class ArrivingResponse: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    private var done = false
+
+    func append(_ bytes: ArraySlice<UInt8>) { lock.withLock { data.append(contentsOf: bytes) } }
+    func finish() { lock.withLock { done = true } }
+
+    var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+    var finished: Bool { lock.withLock { done } }
+    /// The whole response, once finished.
+    func response() throws -> HTTPTestResponse { try HTTPTestClient.parse(lock.withLock { data }) }
 }

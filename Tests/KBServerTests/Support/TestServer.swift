@@ -38,14 +38,16 @@ final class TestServer: @unchecked Sendable {
     ///   - generator: the model double; nil starts a search-only server.
     ///   - adjust: changes to the configuration (keys are set to ``apiKey`` by default).
     ///   - answerModel: another model to answer with (the real engine), used when `generator` is nil.
+    ///   - refreshInterval: seconds between checks for writes by other connections.
     init(_ testCase: XCTestCase, generator: ScriptedGenerator? = ScriptedGenerator(), answerModel: (any AnswerGenerator)? = nil,
-         adjust: (inout ServerConfiguration) -> Void = { _ in }) async throws {
+         refreshInterval: Double = 1, adjust: (inout ServerConfiguration) -> Void = { _ in }) async throws {
         let directory = try TestSupport.temporaryDirectory(testCase)
         databasePath = directory.appendingPathComponent("kb.sqlite").path
         let store = try KnowledgeStore(path: databasePath)
         let tokenizer = try TestSupport.loadTokenizer()
         let knowledge = try KnowledgeService(store: store, embedder: HashingEmbedder(),
-                                             chunker: Chunker(options: ChunkingOptions(), counter: tokenizer))
+                                             chunker: Chunker(options: ChunkingOptions(), counter: tokenizer),
+                                             refreshInterval: refreshInterval)
         let records = try Self.corpus.map { object in
             try JSONSerialization.data(withJSONObject: object).withUnsafeBytes { try JSONLinesReader.parse(line: $0) }
         }
@@ -74,6 +76,16 @@ final class TestServer: @unchecked Sendable {
             await group.triggerGracefulShutdown()
             _ = try? await task.value
         }
+    }
+
+    /// Begins the graceful shutdown (as SIGTERM would) and waits until the server has stopped.
+    /// - Returns: the seconds it took.
+    func shutDown() async -> Double {
+        let started = ContinuousClock.now
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+        let elapsed = ContinuousClock.now - started
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
     /// The document id the server gave a corpus record.
