@@ -6,8 +6,10 @@
 # "query" field), cycled by the wrk script.
 #
 # usage: bench/serve-search.sh DB QUERIES.jsonl [CLIENTS=50] [SECONDS=20] [MODE=hybrid] [RUNS=3]
-#   The issue's corpus is the 100k one (corpora/build-english-100k.sh, then kb ingest), which takes
-#   long to embed; any kb database works, e.g. the 5k Debian evaluation set:
+#   The issue's corpus is the 100k one (corpora/build-english-100k.sh, then kb ingest; the team's copy
+#   with MiniLM vectors is data/english-100k.sqlite), queried with the Debian evaluation queries:
+#   bench/serve-search.sh data/english-100k.sqlite corpora/out/debian-eval/queries.jsonl 50 15 hybrid 2
+#   Any kb database works, e.g. the 5k Debian evaluation set:
 #   bench/serve-search.sh corpora/out/debian-eval-small/kb-eval.sqlite corpora/out/debian-eval-small/queries.jsonl
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
