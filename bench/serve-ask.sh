@@ -5,19 +5,20 @@
 # questions asked again on the same server). Each concurrency level gets a fresh server (release
 # build, bin/kb), stopped with SIGTERM. The load average is printed beside every pass (shared machine).
 #
-# usage: bench/serve-ask.sh DB MODEL.gguf [MAX_TOKENS=32] [SESSIONS="1 4 16"] [QUESTIONS=8] [MAX_GENERATIONS=1]
+# usage: bench/serve-ask.sh DB MODEL.gguf [MAX_TOKENS=32] [SESSIONS="1 4 16"] [QUESTIONS=8] [MAX_GENERATIONS=1] [TOP_K]
 #   e.g. bench/serve-ask.sh data/demo.sqlite models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf
 #   MAX_GENERATIONS is the server's --max-generations (answers generated at once; the rest queue).
+#   TOP_K: sources per answer (default: the server's 5); 2 halves the prompt (~1.4k -> ~0.6k tokens).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-db="$1"; model="$2"; max_tokens="${3:-32}"; sessions="${4:-1 4 16}"; questions="${5:-8}"; generations="${6:-1}"
+db="$1"; model="$2"; max_tokens="${3:-32}"; sessions="${4:-1 4 16}"; questions="${5:-8}"; generations="${6:-1}"; top_k="${7:-}"
 [ -x bin/kb ] || scripts/setup.sh >/dev/null
 out="$(mktemp -d)"; server=""
 trap '[ -z "$server" ] || kill "$server" 2>/dev/null || true; rm -rf "$out"' EXIT
 cp "$db" "$out/bench.sqlite"   # the server opens its file read-write (WAL); leave the original alone
 
-echo "machine: $(nproc) cores; model $(basename "$model"); max_tokens $max_tokens; --max-generations $generations"
+echo "machine: $(nproc) cores; model $(basename "$model"); max_tokens $max_tokens; --max-generations $generations; top_k ${top_k:-server default}"
 for concurrency in $sessions; do
   bin/kb serve --db "$out/bench.sqlite" --model "$model" --port 0 --max-generations "$generations" \
     --generation-queue 64 > "$out/server.log" 2>&1 &
@@ -31,6 +32,6 @@ for concurrency in $sessions; do
   done
   [ -n "$port" ] || { echo "the server did not start" >&2; cat "$out/server.log" >&2; exit 1; }
   python3 bench/serve_ask_client.py --port "$port" --concurrency "$concurrency" --questions "$questions" \
-    --max-tokens "$max_tokens"
+    --max-tokens "$max_tokens" ${top_k:+--top-k "$top_k"}
   kill -TERM "$server"; wait "$server" || true; server=""
 done

@@ -46,9 +46,12 @@ def percentile(values, fraction):
     return ordered[min(rank, len(ordered)) - 1]
 
 
-def ask(host, port, question, max_tokens):
+def ask(host, port, question, max_tokens, top_k=None):
     """One streaming ask; returns a dict of timings and usage, or {"error": ...}."""
-    body = json.dumps({"question": question, "stream": True, "max_tokens": max_tokens})
+    request = {"question": question, "stream": True, "max_tokens": max_tokens}
+    if top_k:
+        request["top_k"] = top_k
+    body = json.dumps(request)
     started = time.perf_counter()
     connection = http.client.HTTPConnection(host, port, timeout=600)
     try:
@@ -92,7 +95,7 @@ def ask(host, port, question, max_tokens):
     }
 
 
-def run_pass(host, port, questions, concurrency, max_tokens):
+def run_pass(host, port, questions, concurrency, max_tokens, top_k):
     total = max(len(questions), concurrency)
     work = [questions[i % len(questions)] for i in range(total)]
     lock = threading.Lock()
@@ -104,7 +107,7 @@ def run_pass(host, port, questions, concurrency, max_tokens):
                 if not work:
                     return
                 question = work.pop(0)
-            result = ask(host, port, question, max_tokens)
+            result = ask(host, port, question, max_tokens, top_k)
             with lock:
                 results.append(result)
 
@@ -142,12 +145,13 @@ def main():
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--questions", type=int, default=8, help="distinct questions per pass (at most %d)" % len(QUESTIONS))
     parser.add_argument("--max-tokens", type=int, default=32)
+    parser.add_argument("--top-k", type=int, default=None, help="sources per answer (server default 5); fewer = shorter prompts")
     args = parser.parse_args()
     questions = QUESTIONS[: max(1, min(args.questions, len(QUESTIONS)))]
     for name in ["cold", "warm"]:
         load = open("/proc/loadavg").read().split()[:3]
-        result = run_pass(args.host, args.port, questions, args.concurrency, args.max_tokens)
-        result.update({"pass": name, "concurrency": args.concurrency, "max_tokens": args.max_tokens,
+        result = run_pass(args.host, args.port, questions, args.concurrency, args.max_tokens, args.top_k)
+        result.update({"pass": name, "concurrency": args.concurrency, "max_tokens": args.max_tokens, "top_k": args.top_k,
                        "load_before": " ".join(load), "load_after": " ".join(open("/proc/loadavg").read().split()[:3])})
         print(json.dumps(result), flush=True)
 
