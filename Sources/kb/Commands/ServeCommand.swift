@@ -101,7 +101,6 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let error as StoreError {
             throw CLIError(error.description)
         }
-        let tokenizer = try modelsOption.loadTokenizer()
         var embedding: (any Embedder)?
         if !noEmbed {
             let name = try embedder ?? ModelsOption.activeModelName(store) ?? EmbedderCatalog.defaultName
@@ -110,7 +109,7 @@ struct ServeCommand: AsyncParsableCommand {
         let knowledge: KnowledgeService
         do {
             knowledge = try KnowledgeService(store: store, embedder: embedding,
-                                             chunker: Chunker(options: ChunkingOptions(), counter: tokenizer))
+                                             chunker: try modelsOption.chunker(ChunkingOptions(), for: embedding))
         } catch {
             throw CLIError("\(error)")
         }
