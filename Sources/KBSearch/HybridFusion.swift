@@ -15,8 +15,10 @@ enum HybridFusion {
     /// Score fusion:
     ///
     ///     score(d) = (w_lex · coverage(d) + w_vec · v(d)) / (w_lex + w_vec)
-    ///     v(d)     = (cos(d) − cos_min) / (cos_max − cos_min)   over the vector list (1 when all are equal)
+    ///     v(d)     = max(0, (cos(d) − cos_N) / (cos_1 − cos_N))   (1 when cos_1 = cos_N)
     ///
+    /// with cos_1 the best cosine and cos_N that of the `normalizationDepth`-th vector result (the
+    /// last one when there are fewer), so scores do not depend on how many results were asked for.
     /// A chunk missing from a list gets 0 from it. `coverage` is ``LexicalCoverage`` (0…1, fixed scale,
     /// comparable between queries: a chunk with every query term scores 1, one with a single common
     /// character of a long Chinese query little). Cosines are min-max normalized because their range
@@ -28,15 +30,16 @@ enum HybridFusion {
     ///   - lexical: lexical hits, best first, with ``RankedChunk/lexicalRank`` set.
     ///   - coverage: coverage of the lexical hits (missing = 0).
     ///   - vector: vector hits, best first, ``RankedChunk/score`` = cosine similarity.
+    ///   - normalizationDepth: N, the vector rank whose cosine normalizes to 0.
     static func scores(lexical: [RankedChunk], coverage: [Int64: Double], vector: [RankedChunk],
-                       lexicalWeight: Double, vectorWeight: Double) -> [RankedChunk] {
+                       lexicalWeight: Double, vectorWeight: Double, normalizationDepth: Int = 50) -> [RankedChunk] {
         let totalWeight = lexicalWeight + vectorWeight
         guard totalWeight > 0 else { return merged(lexical, vector) { _, _ in 0 } }
-        let cosines = vector.map(\.score)
-        let low = cosines.min() ?? 0, high = cosines.max() ?? 0
+        let high = vector.first?.score ?? 0
+        let low = vector.isEmpty ? 0 : vector[min(max(1, normalizationDepth), vector.count) - 1].score
         var normalized: [Int64: Double] = [:]
         for item in vector {
-            normalized[item.chunkID] = high > low ? (item.score - low) / (high - low) : 1
+            normalized[item.chunkID] = high > low ? max(0, (item.score - low) / (high - low)) : 1
         }
         return merged(lexical, vector) { id, _ in
             (lexicalWeight * (coverage[id] ?? 0) + vectorWeight * (normalized[id] ?? 0)) / totalWeight

@@ -39,6 +39,9 @@ public final class SearchEngine: @unchecked Sendable {
         /// Weights of the two lists (both methods).
         public var lexicalWeight: Double = 1
         public var vectorWeight: Double = 1
+        /// Score fusion: the vector rank whose cosine normalizes to 0 (fixed, so a result's score does
+        /// not depend on how many results were asked for; 50 is the smallest list depth).
+        public var vectorNormalizationDepth = 50
         /// Reciprocal rank fusion's k (60, the value of the original paper).
         public var k: Double = 60
         /// Results taken from each list before fusing, as a multiple of the requested count (at least 50).
@@ -154,7 +157,8 @@ public final class SearchEngine: @unchecked Sendable {
         case .score:
             let coverage = try LexicalCoverage.of(db, terms: terms, chunkIDs: lexical.map(\.chunkID))
             return HybridFusion.scores(lexical: lexical, coverage: coverage, vector: vector,
-                                       lexicalWeight: fusion.lexicalWeight, vectorWeight: fusion.vectorWeight)
+                                       lexicalWeight: fusion.lexicalWeight, vectorWeight: fusion.vectorWeight,
+                                       normalizationDepth: fusion.vectorNormalizationDepth)
         case .rrf:
             return HybridFusion.reciprocalRank(lexical: lexical, vector: vector, lexicalWeight: fusion.lexicalWeight,
                                                vectorWeight: fusion.vectorWeight, k: fusion.k)

@@ -47,6 +47,18 @@ final class HybridFusionTests: XCTestCase {
         XCTAssertEqual(threeToOne[2].score, 0.1875, accuracy: 1e-12)
     }
 
+    func testCosinesNormalizeBetweenTheBestAndTheNthResult() {
+        // N = 2: C 0.9 → 1, B 0.8 → 0, A 0.5 → max(0, −3) = 0.
+        let fused = HybridFusion.scores(lexical: [], coverage: [:], vector: vector(vectorList),
+                                        lexicalWeight: 1, vectorWeight: 1, normalizationDepth: 2)
+        XCTAssertEqual(fused.map(\.chunkID), [3, 2, 1], "equal scores: vector order")
+        XCTAssertEqual(fused.map(\.score), [0.5, 0, 0])
+        // Deeper than the list: the last result is the floor.
+        let shallow = HybridFusion.scores(lexical: [], coverage: [:], vector: vector(vectorList),
+                                          lexicalWeight: 1, vectorWeight: 1, normalizationDepth: 50)
+        XCTAssertEqual(shallow[1].score, 0.75 / 2, accuracy: 1e-12)
+    }
+
     func testEqualScoresGoToTheBetterLexicalThenVectorRank() {
         // Both lexical hits cover everything and nothing is in the vector list: 0.5 each, lexical order.
         let lexicalOnly = HybridFusion.scores(lexical: lexical([9, 4]), coverage: [9: 1, 4: 1], vector: [],
