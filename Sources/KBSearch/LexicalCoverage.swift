@@ -15,22 +15,25 @@ import KBStore
 /// strong that evidence is on a fixed scale, so hybrid fusion can weigh it against vector similarity.
 enum LexicalCoverage {
     /// Coverage of each of `chunkIDs` (chunks the lexical search returned for `terms`).
-    /// - Complexity: Two FTS5 queries per term (its document frequency, and which candidates hold it).
+    /// - Complexity: One FTS5 query per term, reading its row ids (its document frequency, and which
+    ///   candidates hold it); O(rows holding the term).
     static func of(_ db: Database, terms: [QueryTerm], chunkIDs: [Int64]) throws -> [Int64: Double] {
         guard !terms.isEmpty, !chunkIDs.isEmpty else { return [:] }
         let chunkCount = Double(try Int.fetchOne(db, sql: "SELECT count(*) FROM chunks") ?? 0)
-        let candidates = chunkIDs.map(String.init).joined(separator: ",")
+        let candidates = Set(chunkIDs)
+        let statement = try db.cachedStatement(sql: "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?")
         var weightOf: [Int64: Double] = [:]
         var total = 0.0
         for term in terms {
-            let expression = QueryTerms.quoted(term)
-            let frequency = Double(try Int.fetchOne(db, sql: "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
-                                                    arguments: [expression]) ?? 0)
+            var frequency = 0.0
+            var holders: [Int64] = []
+            let rows = try Int64.fetchCursor(statement, arguments: [QueryTerms.quoted(term)])
+            while let id = try rows.next() {
+                frequency += 1
+                if candidates.contains(id) { holders.append(id) }
+            }
             let idf = log(1 + (chunkCount - frequency + 0.5) / (frequency + 0.5))
             total += idf
-            guard frequency > 0 else { continue }
-            let holders = try Int64.fetchAll(db, sql: "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid IN (\(candidates))",
-                                             arguments: [expression])
             for id in holders { weightOf[id, default: 0] += idf }
         }
         guard total > 0 else { return [:] }
