@@ -44,7 +44,7 @@ struct IngestCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Skip documents larger than this (e.g. 64M, 1G).", valueName: "size"))
     var maxFileSize: String = "64M"
 
-    @Option(name: .long, help: ArgumentHelp("Maximum tokens per chunk, counted with the embedding model's own tokenizer (16 up to the model's limit: 254 for all-minilm-l6-v2).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Maximum tokens per chunk, counted with the embedding model's own tokenizer (16 up to the model's limit: 254 for all-minilm-l6-v2, 507 for multilingual-e5-small).", valueName: "n"))
     var chunkTokens: Int = ChunkingOptions().maxTokens
 
     @Option(name: .long, help: ArgumentHelp("Tokens of overlap between consecutive chunks.", valueName: "n"))
