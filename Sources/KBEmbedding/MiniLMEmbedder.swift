@@ -38,7 +38,8 @@ public struct MiniLMEmbedder: Embedder {
     public let fingerprint: String
     public let options: Options
 
-    let tokenizer: WordPieceTokenizer
+    /// The WordPiece tokenizer of the model's vocabulary (also measures chunks for this model).
+    public let tokenizer: WordPieceTokenizer
     let encoder: BertEncoder
 
     /// Loads the model from `directory`.

@@ -61,7 +61,8 @@ public enum QueryTerms {
         return "(" + rare.map(quoted).joined(separator: " OR ") + ") AND (" + all + ")"
     }
 
-    private static func quoted(_ term: QueryTerm) -> String {
+    /// The FTS5 expression of one term: a quoted word, or a quoted phrase of CJK characters.
+    static func quoted(_ term: QueryTerm) -> String {
         switch term {
         case .word(let word):
             return "\"" + word.replacingOccurrences(of: "\"", with: "\"\"") + "\""

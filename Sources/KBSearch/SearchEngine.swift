@@ -6,7 +6,7 @@ import KBStore
 
 /// How results are found.
 public enum SearchMode: String, Sendable, CaseIterable, Codable {
-    /// Lexical and vector results fused by reciprocal rank.
+    /// Lexical and vector results fused (``SearchEngine/Fusion``: by score, or by reciprocal rank).
     case hybrid
     /// Nearest chunks by embedding similarity.
     case vector
@@ -32,10 +32,17 @@ public enum SearchError: Error, CustomStringConvertible, Equatable {
 /// model in memory (loaded once; kept current with ``add(chunkIDs:vectors:)``/``remove(chunkIDs:)``),
 /// and the embedder that turns queries into vectors.
 public final class SearchEngine: @unchecked Sendable {
-    /// Reciprocal rank fusion: score = Σ weight / (k + rank). k = 60 is the value of the original paper.
+    /// How hybrid search fuses its two lists (``HybridFusion``).
     public struct Fusion: Sendable, Equatable {
+        /// Score fusion (default) or reciprocal rank fusion.
+        public var method: FusionMethod = .score
+        /// Weights of the two lists (both methods).
         public var lexicalWeight: Double = 1
         public var vectorWeight: Double = 1
+        /// Score fusion: the vector rank whose cosine normalizes to 0 (fixed, so a result's score does
+        /// not depend on how many results were asked for; 50 is the smallest list depth).
+        public var vectorNormalizationDepth = 50
+        /// Reciprocal rank fusion's k (60, the value of the original paper).
         public var k: Double = 60
         /// Results taken from each list before fusing, as a multiple of the requested count (at least 50).
         public var depthFactor = 4
@@ -44,8 +51,9 @@ public final class SearchEngine: @unchecked Sendable {
         /// all-MiniLM-L6-v2 scores unrelated text about 0.0-0.2 and paraphrases from about 0.3.
         public var minimumVectorSimilarity: Float = 0.25
 
-        public init(lexicalWeight: Double = 1, vectorWeight: Double = 1, k: Double = 60,
+        public init(method: FusionMethod = .score, lexicalWeight: Double = 1, vectorWeight: Double = 1, k: Double = 60,
                     minimumVectorSimilarity: Float = 0.25) {
+            self.method = method
             self.lexicalWeight = lexicalWeight
             self.vectorWeight = vectorWeight
             self.k = k
@@ -116,7 +124,8 @@ public final class SearchEngine: @unchecked Sendable {
             case .hybrid:
                 let similar = vectorRank(queryVector, limit: depth, allowed: allowed)
                     .filter { $0.score >= Double(fusion.minimumVectorSimilarity) }
-                ranked = fuse(try LexicalSearch(store: store).rank(db, terms: terms, limit: depth, filters: filters), similar)
+                let lexical = try LexicalSearch(store: store).rank(db, terms: terms, limit: depth, filters: filters)
+                ranked = try fuse(db, terms: terms, lexical: lexical, vector: similar)
             }
             let hits = try HitLoader.load(db, ranked, terms: snippets ? terms : nil)
             return Array(try HitLoader.mergeOverlapping(db, hits, terms: snippets ? terms : nil).prefix(topK))
@@ -142,24 +151,17 @@ public final class SearchEngine: @unchecked Sendable {
         }
     }
 
-    /// Reciprocal rank fusion of the two lists.
-    func fuse(_ lexical: [RankedChunk], _ vector: [RankedChunk]) -> [RankedChunk] {
-        var fused: [Int64: RankedChunk] = [:]
-        for item in lexical {
-            fused[item.chunkID] = RankedChunk(chunkID: item.chunkID, score: fusion.lexicalWeight / (fusion.k + Double(item.lexicalRank ?? 0)),
-                                              lexicalRank: item.lexicalRank, vectorRank: nil)
+    /// The two lists fused by ``fusion``'s method.
+    func fuse(_ db: Database, terms: [QueryTerm], lexical: [RankedChunk], vector: [RankedChunk]) throws -> [RankedChunk] {
+        switch fusion.method {
+        case .score:
+            let coverage = try LexicalCoverage.of(db, terms: terms, chunkIDs: lexical.map(\.chunkID))
+            return HybridFusion.scores(lexical: lexical, coverage: coverage, vector: vector,
+                                       lexicalWeight: fusion.lexicalWeight, vectorWeight: fusion.vectorWeight,
+                                       normalizationDepth: fusion.vectorNormalizationDepth)
+        case .rrf:
+            return HybridFusion.reciprocalRank(lexical: lexical, vector: vector, lexicalWeight: fusion.lexicalWeight,
+                                               vectorWeight: fusion.vectorWeight, k: fusion.k)
         }
-        for item in vector {
-            let contribution = fusion.vectorWeight / (fusion.k + Double(item.vectorRank ?? 0))
-            if var existing = fused[item.chunkID] {
-                existing.score += contribution
-                existing.vectorRank = item.vectorRank
-                fused[item.chunkID] = existing
-            } else {
-                fused[item.chunkID] = RankedChunk(chunkID: item.chunkID, score: contribution, lexicalRank: nil,
-                                                  vectorRank: item.vectorRank)
-            }
-        }
-        return fused.values.sorted { $0.score != $1.score ? $0.score > $1.score : $0.chunkID < $1.chunkID }
     }
 }

@@ -7,7 +7,7 @@ public struct SearchHit: Sendable, Equatable, Codable {
     /// The document's source path, or its `url` (else `id`) for JSON Lines input.
     public var uri: String
     public var title: String
-    /// Higher is better: negated BM25 (lexical), cosine similarity (vector), fused RRF score (hybrid).
+    /// Higher is better: negated BM25 (lexical), cosine similarity (vector), fused score (hybrid: 0…1 for score fusion, Σ w/(k + rank) for RRF).
     public var score: Double
     /// The chunk text: exactly the document text between the offsets.
     public var text: String

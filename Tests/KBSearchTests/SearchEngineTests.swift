@@ -43,15 +43,28 @@ final class SearchEngineTests: XCTestCase {
 
     func testHybridFusesBothListsByReciprocalRank() throws {
         let engine = try engine()
+        engine.fusion.method = .rrf
         let hits = try engine.search("pg_dump logical backups", mode: .hybrid, topK: 3)
         XCTAssertEqual(hits.first?.uri, "pg")
         XCTAssertEqual(hits.first?.lexicalRank, 1)
         XCTAssertEqual(hits.first?.vectorRank, 1)
         XCTAssertEqual(hits.first?.score ?? 0, 2 / 61.0, accuracy: 1e-9, "1/(60+1) from each list")
         // Weights shift the balance: with the vector list ignored, scores come from lexical ranks only.
-        engine.fusion = SearchEngine.Fusion(lexicalWeight: 1, vectorWeight: 0)
+        engine.fusion = SearchEngine.Fusion(method: .rrf, lexicalWeight: 1, vectorWeight: 0)
         let lexicalOnly = try engine.search("pg_dump logical backups", mode: .hybrid, topK: 1)
         XCTAssertEqual(lexicalOnly.first?.score ?? 0, 1 / 61.0, accuracy: 1e-9)
+    }
+
+    func testHybridScoreFusionIsTheDefault() throws {
+        let engine = try engine()
+        XCTAssertEqual(engine.fusion.method, .score)
+        let hits = try engine.search("pg_dump logical backups", mode: .hybrid, topK: 3)
+        XCTAssertEqual(hits.first?.uri, "pg")
+        XCTAssertEqual(hits.first?.lexicalRank, 1)
+        XCTAssertEqual(hits.first?.vectorRank, 1)
+        // Every query word is in the chunk (coverage 1) and it is the most similar (normalized 1).
+        XCTAssertEqual(hits.first?.score ?? 0, 1, accuracy: 1e-9)
+        for hit in hits { XCTAssertTrue((0...1).contains(hit.score), "\(hit.score)") }
     }
 
     func testFiltersRestrictEveryMode() throws {

@@ -87,6 +87,16 @@ public struct MultilingualE5Embedder: Embedder {
             .embed(texts) { tokenizer.encode(prefix + $0, maxLength: maxTokens) }
     }
 
+    /// The pieces of `text` alone, without prefix or `<s>`/`</s>` (what a chunk adds to a passage).
+    public func pieceCount(_ text: String) -> Int { tokenizer.pieceCount(text) }
+
+    /// The most pieces a passage's own text may have so the encoder reads all of it:
+    /// ``maxTokens`` less `<s>`, `</s>` and the pieces of `passage: `.
+    public var passagePieceLimit: Int { maxTokens - 2 - tokenizer.pieceCount(Self.passagePrefix) }
+
+    /// Names the tokenizer (for chunker signatures): `sentencepiece-` and the vocabulary size.
+    public var tokenizerName: String { "sentencepiece-\(tokenizer.vocabularySize)" }
+
     static func prefix(_ kind: EmbeddingKind) -> String {
         kind == .query ? queryPrefix : passagePrefix
     }

@@ -6,9 +6,10 @@ import KBStore
 /// carries its heading path), each section into sentences, and sentences are packed greedily up to
 /// ``ChunkingOptions/maxTokens``, preferring to end a chunk at a paragraph break. Consecutive chunks of
 /// a section share up to ``ChunkingOptions/overlapTokens`` of whole sentences. A sentence longer than
-/// the limit is split between words, and a word longer than the limit between characters (a run of
-/// n scalars never makes more than n word pieces), so every chunk fits. Offsets are Unicode scalar
-/// offsets into the document text and the chunk text is exactly that span.
+/// the limit is split between words, and a word longer than the limit between characters (windows of
+/// at most ``ChunkingOptions/maxTokens`` scalars, narrowed until they count no more tokens), so every
+/// chunk fits. Tokens are counted by ``counter``, the embedding model's own tokenizer. Offsets are
+/// Unicode scalar offsets into the document text and the chunk text is exactly that span.
 public struct Chunker: Sendable {
     public let options: ChunkingOptions
     public let counter: any TokenCounting
@@ -93,9 +94,14 @@ public struct Chunker: Sendable {
             while wordEnd < unit.end, scalars[wordEnd].properties.isWhitespace { wordEnd += 1 }
             var wordTokens = count(scalars, index..<wordEnd)
             if wordTokens > options.maxTokens {
-                // One enormous "word": cut it into windows of maxTokens scalars.
+                // One enormous "word": cut it into windows of maxTokens scalars, fewer where the
+                // tokenizer makes more pieces than scalars (SentencePiece's word-start `▁`).
                 wordEnd = index + options.maxTokens
                 wordTokens = count(scalars, index..<wordEnd)
+                while wordTokens > options.maxTokens, wordEnd > index + 1 {
+                    wordEnd -= 1
+                    wordTokens = count(scalars, index..<wordEnd)
+                }
             }
             if pieceTokens + wordTokens > options.maxTokens, pieceTokens > 0 {
                 emit(upTo: index, tokens: count(scalars, pieceStart..<index))

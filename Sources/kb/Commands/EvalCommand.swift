@@ -74,7 +74,7 @@ struct EvalCommand: ParsableCommand {
         }
         let modelName = activeModel ?? embedder ?? EmbedderCatalog.defaultName
         let embedder = needVectors ? try modelsOption.loadEmbedder(modelName) : nil
-        let chunker = Chunker(options: ChunkingOptions(), counter: try modelsOption.loadTokenizer())
+        let chunker = try modelsOption.chunker(ChunkingOptions(), for: embedder)
         let pipeline = IngestPipeline(store: store, chunker: chunker, options: IngestOptions(), embedder: embedder)
         var bar = ProgressBar()
         let showProgress = !json && StandardError.isTerminal

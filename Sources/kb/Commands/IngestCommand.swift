@@ -44,7 +44,7 @@ struct IngestCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Skip documents larger than this (e.g. 64M, 1G).", valueName: "size"))
     var maxFileSize: String = "64M"
 
-    @Option(name: .long, help: ArgumentHelp("Maximum tokens per chunk (16-254).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Maximum tokens per chunk, counted with the embedding model's own tokenizer (16 up to the model's limit: 254 for all-minilm-l6-v2, 507 for multilingual-e5-small).", valueName: "n"))
     var chunkTokens: Int = ChunkingOptions().maxTokens
 
     @Option(name: .long, help: ArgumentHelp("Tokens of overlap between consecutive chunks.", valueName: "n"))
@@ -72,7 +72,8 @@ struct IngestCommand: ParsableCommand {
         guard parseByteSize(maxFileSize) != nil else {
             throw ValidationError("--max-file-size: cannot read '\(maxFileSize)' as a size (examples: 64M, 1G, 500k)")
         }
-        if let problem = ChunkingOptions(maxTokens: chunkTokens, overlapTokens: chunkOverlap).validationError {
+        // The upper bound depends on the model's tokenizer: run() checks it once the model is loaded.
+        if let problem = ChunkingOptions(maxTokens: chunkTokens, overlapTokens: chunkOverlap).validationError(limit: .max) {
             throw ValidationError(problem)
         }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -80,7 +81,6 @@ struct IngestCommand: ParsableCommand {
     }
 
     func run() throws {
-        let tokenizer = try modelsOption.loadTokenizer()
         let store = try database.open(.readWrite)
         var model: (any Embedder)?
         if !noEmbed {
@@ -95,8 +95,8 @@ struct IngestCommand: ParsableCommand {
         options.maxDocumentBytes = parseByteSize(maxFileSize) ?? options.maxDocumentBytes
         options.threads = threads
         options.batchSize = batchSize
-        let chunker = Chunker(options: ChunkingOptions(maxTokens: chunkTokens, overlapTokens: chunkOverlap),
-                              counter: tokenizer)
+        let chunker = try modelsOption.chunker(ChunkingOptions(maxTokens: chunkTokens, overlapTokens: chunkOverlap),
+                                               for: model)
         let pipeline = IngestPipeline(store: store, chunker: chunker, options: options, embedder: model)
         let showProgress = !quiet && !json && StandardError.isTerminal
         var bar = ProgressBar()

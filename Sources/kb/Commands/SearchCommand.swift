@@ -6,6 +6,7 @@ import KBSearch
 import KBStore
 
 extension SearchMode: ExpressibleByArgument {}
+extension FusionMethod: ExpressibleByArgument {}
 
 /// Filter and tuning options shared by `kb search` and `kb eval`.
 struct SearchTuningOptions: ParsableArguments {
@@ -23,6 +24,9 @@ struct SearchTuningOptions: ParsableArguments {
 
     @Option(name: .long, help: "Vector scan: float32 (exact) or int8 (4x less memory traffic, re-ranked in float32).")
     var precision: String = "float32"
+
+    @Option(name: .long, help: ArgumentHelp("Hybrid fusion: score (weighted mean of lexical query coverage and normalized cosine similarity) or rrf (reciprocal rank).", valueName: "method"))
+    var fusion: FusionMethod = SearchEngine.Fusion().method
 
     @Option(name: .long, help: ArgumentHelp("Weight of the lexical list in hybrid fusion.", valueName: "w"))
     var lexicalWeight: Double = 1
@@ -59,7 +63,7 @@ struct SearchTuningOptions: ParsableArguments {
         do {
             let engine = try SearchEngine(store: store, embedder: embedder)
             engine.precision = precision == "int8" ? .int8(rerank: 4) : .float32
-            engine.fusion = SearchEngine.Fusion(lexicalWeight: lexicalWeight, vectorWeight: vectorWeight,
+            engine.fusion = SearchEngine.Fusion(method: fusion, lexicalWeight: lexicalWeight, vectorWeight: vectorWeight,
                                                 minimumVectorSimilarity: minSimilarity)
             return engine
         } catch let error as SearchError {
@@ -76,7 +80,7 @@ struct SearchCommand: ParsableCommand {
         commandName: "search",
         abstract: "Search the knowledge base.",
         discussion: """
-            Modes: hybrid (default: lexical and vector results fused by reciprocal rank), vector (nearest
+            Modes: hybrid (default: lexical and vector results fused, by score or --fusion rrf), vector (nearest
             chunks by embedding similarity), lexical (BM25 over titles, headings and text; Chinese and
             Japanese match at any length). Any text is a valid query: search syntax is treated as words.
             A base without vectors answers hybrid queries lexically.

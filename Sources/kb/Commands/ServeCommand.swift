@@ -106,7 +106,6 @@ struct ServeCommand: AsyncParsableCommand {
         // spin (sched_yield) against the other requests' threads. Measured with bench/serve-search.sh
         // (100k base, 50 clients, hybrid): 26.4 req/s single-threaded vs 18.8 with OpenBLAS's default.
         openblas_set_num_threads(1)
-        let tokenizer = try modelsOption.loadTokenizer()
         var embedding: (any Embedder)?
         if !noEmbed {
             let name = try embedder ?? ModelsOption.activeModelName(store) ?? EmbedderCatalog.defaultName
@@ -115,7 +114,7 @@ struct ServeCommand: AsyncParsableCommand {
         let knowledge: KnowledgeService
         do {
             knowledge = try KnowledgeService(store: store, embedder: embedding,
-                                             chunker: Chunker(options: ChunkingOptions(), counter: tokenizer))
+                                             chunker: try modelsOption.chunker(ChunkingOptions(), for: embedding))
         } catch {
             throw CLIError("\(error)")
         }

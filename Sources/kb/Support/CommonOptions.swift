@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KBEmbedding
+import KBIngest
 import KBStore
 
 /// `--db`, shared by every command that opens a knowledge base.
@@ -40,6 +41,22 @@ struct ModelsOption: ParsableArguments {
     /// The name of the base's active embedding model, if it has one.
     static func activeModelName(_ store: KnowledgeStore) throws -> String? {
         try store.pool.read { db in try EmbeddingStore.activeModel(db)?.name }
+    }
+
+    /// What measures chunks for `embedder`: its own tokenizer, else (no model, or one kb cannot
+    /// count for) the default model's WordPiece tokenizer.
+    func tokenCounter(for embedder: (any Embedder)?) throws -> any TokenCounting {
+        if let embedder, let counter = TokenCounters.counter(for: embedder) { return counter }
+        return try loadTokenizer()
+    }
+
+    /// A chunker for `embedder`'s tokenizer, its options checked against that model's input limit.
+    func chunker(_ options: ChunkingOptions, for embedder: (any Embedder)?) throws -> Chunker {
+        let counter = try tokenCounter(for: embedder)
+        if let problem = options.validationError(limit: counter.chunkTokenLimit) {
+            throw CLIError("\(problem) for \(embedder?.name ?? EmbedderCatalog.defaultName)")
+        }
+        return Chunker(options: options, counter: counter)
     }
 
     /// The default embedding model's tokenizer, which measures chunks.
