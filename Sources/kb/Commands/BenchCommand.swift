@@ -19,10 +19,16 @@ struct BenchSearchCommand: ParsableCommand {
         discussion: """
             QUERIES is a JSON Lines file with a "text" field per line (BEIR queries.jsonl) or a plain
             text file with one query per line. Each query is run --passes times after one warm-up pass;
-            latency covers parsing, the FTS5 query, loading the chunks and building snippets.
+            latency covers parsing, the FTS5 query, loading the chunks and building snippets (and, in
+            vector and hybrid modes, embedding the query, the vector scan and fusion).
             """)
 
     @OptionGroup var database: DatabaseOption
+    @OptionGroup var modelsOption: ModelsOption
+    @OptionGroup var tuning: SearchTuningOptions
+
+    @Option(name: .long, help: "Search mode (lexical runs the FTS5 path alone, as the SQLite-only anchor does).")
+    var mode: SearchMode = .lexical
 
     @Argument(help: ArgumentHelp("Queries file.", valueName: "queries"))
     var queries: String
@@ -57,18 +63,28 @@ struct BenchSearchCommand: ParsableCommand {
     func run() throws {
         let texts = try loadQueries()
         guard !texts.isEmpty else { throw CLIError("\(queries): no queries found") }
-        let search = LexicalSearch(store: try database.open(.readOnly))
+        let store = try database.open(.readOnly)
+        let search = LexicalSearch(store: store)
         if let path = writeMatchExpressions {
             let lines = try texts.map { try search.matchExpression(for: $0) ?? "" }
             try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         }
-        for text in texts { _ = try search.search(text, topK: topK) }     // warm-up: page cache, statements
+        let engine = mode == .lexical ? nil : try tuning.engine(store, models: modelsOption, needVectors: true)
+        if let engine, !engine.hasVectors { throw CLIError("--mode \(mode.rawValue): this knowledge base has no vectors") }
+        let filters = tuning.filters
+        func run(_ text: String) throws -> Int {
+            guard let engine else { return try search.search(text, topK: topK).count }
+            do { return try engine.search(text, mode: mode, topK: topK, filters: filters).count } catch let error as SearchError {
+                throw CLIError(error.description)
+            }
+        }
+        for text in texts { _ = try run(text) }     // warm-up: page cache, statements
         var latencies: [Double] = []
         var results = 0
         for _ in 0..<max(1, passes) {
             for text in texts {
                 let start = DispatchTime.now().uptimeNanoseconds
-                results += try search.search(text, topK: topK).count
+                results += try run(text)
                 latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
             }
         }
