@@ -155,12 +155,12 @@ FLOAT_DOT(dot_bf16, uint16_t, LOAD_BF16, kb_bf16_to_f32)
             const kb_q8_block *a = &y[j][b];                                                          \
             __m256 term = _mm256_cvtepi32_ps(dot_u8s8(q, _mm256_loadu_si256((const __m256i *)a->qs))); \
             accs[j] = _mm256_fmadd_ps(term, BLOCK_SCALE(dw, a), accs[j]);                             \
-            /* m · da · Σa */                                                                         \
-            extras[j] = _mm_add_ss(extras[j], _mm_mul_ss(_mm_mul_ss(m, _mm_load_ss(&a->d)), _mm_cvtsi32_ss(_mm_setzero_ps(), a->sum))); \
+            /* m · s (s = da · Σa) */                                                                 \
+            extras[j] = _mm_add_ss(extras[j], _mm_mul_ss(m, _mm_load_ss(&a->s)));                    \
         }                                                                                             \
     } while (0)
 
-/// Q4_1, Q5_1: unsigned quants `quants(block)` and a minimum: Σ d·da·Σq·a + m·da·Σa.
+/// Q4_1, Q5_1: unsigned quants `quants(block)` and a minimum: Σ d·da·Σq·a + m·s (s ≈ da·Σa, a half).
 #define MIN32_DOT(name, BLOCK, quants)                                                                \
     KB_AVX2_INLINE void name##_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) { \
         const BLOCK *x = w;                                                                           \
@@ -330,7 +330,7 @@ kb_dot_fn kb_avx2_dot(int type) {
 
 // MARK: - Activation quantizers
 
-/// `n` (a multiple of 32) floats to int8 with one scale, as the generic quantizer; returns d.
+/// `n` (a multiple of 32) floats to int8 with one scale, as the generic quantizer; returns max|x|.
 static KB_AVX2 float quantize_run(const float *x, int n, int8_t *q) {
     const __m256 signBit = _mm256_set1_ps(-0.0f);
     __m256 vmax = _mm256_setzero_ps();
@@ -350,21 +350,23 @@ static KB_AVX2 float quantize_run(const float *x, int n, int8_t *q) {
         __m256i packed = _mm256_packs_epi16(_mm256_packs_epi32(v[0], v[1]), _mm256_packs_epi32(v[2], v[3]));
         _mm256_storeu_si256((__m256i *)(q + i), _mm256_permutevar8x32_epi32(packed, order));
     }
-    return amax / 127.0f;
+    return amax;
 }
 
 KB_AVX2 void kb_avx2_quantize_q8(const float *x, int64_t n, kb_q8_block *out) {
     for (int64_t b = 0; b < n / 32; b++) {
-        out[b].d = quantize_run(x + 32 * b, 32, out[b].qs);
+        float d = quantize_run(x + 32 * b, 32, out[b].qs) / 127.0f;
         int32_t sum = 0;
         for (int i = 0; i < 32; i++) sum += out[b].qs[i];
-        out[b].sum = sum;
+        out[b].d = kb_round_to_f16(d);
+        out[b].s = kb_round_to_f16(d * (float)sum);
     }
 }
 
 KB_AVX2 void kb_avx2_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out) {
     for (int64_t b = 0; b < n / 256; b++) {
-        out[b].d = quantize_run(x + 256 * b, 256, out[b].qs);
+        float amax = quantize_run(x + 256 * b, 256, out[b].qs);
+        out[b].d = amax != 0 ? 1.0f / (127.0f / amax) : 0.0f;
         for (int g = 0; g < 16; g++) {
             int sum = 0;
             for (int i = 0; i < 16; i++) sum += out[b].qs[16 * g + i];

@@ -7,7 +7,7 @@
 
 // MARK: - Activation quantizers
 
-/// One run of `n` floats to int8 with a shared scale; returns d.
+/// One run of `n` floats to int8: q = round-half-even(x × 127 / max|x|); returns max|x|.
 static float quantize_run(const float *x, int n, int8_t *q) {
     float amax = 0;
     for (int i = 0; i < n; i++) {
@@ -16,21 +16,23 @@ static float quantize_run(const float *x, int n, int8_t *q) {
     }
     float id = amax != 0 ? 127.0f / amax : 0.0f;
     for (int i = 0; i < n; i++) q[i] = (int8_t)nearbyintf(x[i] * id);
-    return amax / 127.0f;
+    return amax;
 }
 
 void kb_generic_quantize_q8(const float *x, int64_t n, kb_q8_block *out) {
     for (int64_t b = 0; b < n / 32; b++) {
-        out[b].d = quantize_run(x + 32 * b, 32, out[b].qs);
+        float d = quantize_run(x + 32 * b, 32, out[b].qs) / 127.0f;
         int32_t sum = 0;
         for (int i = 0; i < 32; i++) sum += out[b].qs[i];
-        out[b].sum = sum;
+        out[b].d = kb_round_to_f16(d);
+        out[b].s = kb_round_to_f16(d * (float)sum);
     }
 }
 
 void kb_generic_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out) {
     for (int64_t b = 0; b < n / 256; b++) {
-        out[b].d = quantize_run(x + 256 * b, 256, out[b].qs);
+        float amax = quantize_run(x + 256 * b, 256, out[b].qs);
+        out[b].d = amax != 0 ? 1.0f / (127.0f / amax) : 0.0f;
         for (int g = 0; g < 16; g++) {
             int sum = 0;
             for (int i = 0; i < 16; i++) sum += out[b].qs[16 * g + i];
@@ -98,7 +100,7 @@ static void dot_q4_1(int64_t n, const void *w, const void *act, size_t act_strid
                 isum += (x[b].qs[i] & 0x0F) * y[b].qs[i];
                 isum += (x[b].qs[i] >> 4) * y[b].qs[i + 16];
             }
-            sum += kb_f16_to_f32(x[b].d) * y[b].d * (float)isum + kb_f16_to_f32(x[b].m) * y[b].d * (float)y[b].sum;
+            sum += kb_f16_to_f32(x[b].d) * y[b].d * (float)isum + kb_f16_to_f32(x[b].m) * y[b].s;
         }
     })
 }
@@ -138,7 +140,7 @@ static void dot_q5_1(int64_t n, const void *w, const void *act, size_t act_strid
                 int q1 = (x[b].qs[i] >> 4) | (int)((qh >> (i + 16)) & 1) << 4;
                 isum += q0 * y[b].qs[i] + q1 * y[b].qs[i + 16];
             }
-            sum += kb_f16_to_f32(x[b].d) * y[b].d * (float)isum + kb_f16_to_f32(x[b].m) * y[b].d * (float)y[b].sum;
+            sum += kb_f16_to_f32(x[b].d) * y[b].d * (float)isum + kb_f16_to_f32(x[b].m) * y[b].s;
         }
     })
 }

@@ -47,6 +47,31 @@ static inline float kb_f16_to_f32(uint16_t h) {
     return f;
 }
 
+/// `x` rounded to the nearest IEEE half (ties to even), as bits: F16C's `vcvtps2ph` with
+/// rounding mode 0 and ggml's `GGML_FP32_TO_FP16`. Overflow gives ±infinity, NaN stays NaN.
+static inline uint16_t kb_f32_to_f16(float x) {
+    uint32_t bits;
+    memcpy(&bits, &x, 4);
+    uint32_t sign = (bits >> 16) & 0x8000u, magnitude = bits & 0x7FFFFFFFu;
+    if (magnitude > 0x7F800000u) return (uint16_t)(sign | 0x7E00u | (magnitude >> 13));  // NaN
+    if (magnitude >= 0x477FF000u) return (uint16_t)(sign | 0x7C00u);                         // ≥ 65520: infinity
+    if (magnitude < 0x38800000u) {                                                           // below 2^-14: subnormal
+        // The value in units of 2^-24, rounded to nearest even (exact in float: < 2^10 units).
+        float units = 0;
+        memcpy(&units, &magnitude, 4);
+        units *= 0x1p24f;
+        float rounded = __builtin_nearbyintf(units);
+        return (uint16_t)(sign | (uint32_t)rounded);
+    }
+    uint32_t mantissa = magnitude & 0x7FFFFFu, exponent = (magnitude >> 23) - 112;
+    uint32_t half = (exponent << 10) | (mantissa >> 13), rest = mantissa & 0x1FFFu;
+    if (rest > 0x1000u || (rest == 0x1000u && (half & 1))) half++;  // carries into the exponent correctly
+    return (uint16_t)(sign | half);
+}
+
+/// `x` rounded to the nearest half, as a float.
+static inline float kb_round_to_f16(float x) { return kb_f16_to_f32(kb_f32_to_f16(x)); }
+
 /// The value of bfloat16 bits.
 static inline float kb_bf16_to_f32(uint16_t h) {
     uint32_t bits = (uint32_t)h << 16;

@@ -28,8 +28,8 @@ enum EngineModels {
 
     /// The model `file` with 2 threads and no prefix cache (tests that need one make their own).
     /// - Parameter products: `.float` for the exact maths (tests of the forward pass and of cache
-    ///   and batching logic, where int8 activation rounding would blur the comparison), the default
-    ///   for what kb runs.
+    ///   and batching logic, where int8 activation rounding would blur the comparison; with a
+    ///   float32 KV cache), the default for what kb runs (int8 activations, F16 KV cache).
     static func model(
         _ file: String, products: WeightMatrix.Precision = .quantizedActivations,
         testFile: StaticString = #filePath, line: UInt = #line
@@ -38,7 +38,8 @@ enum EngineModels {
         let key = "\(path) \(products)"
         return try lock.withLock {
             if let model = loaded[key] { return model }
-            let model = try LanguageModel(path: path, options: .init(threads: 2, contextLength: 2048, prefixCacheBytes: 0, products: products))
+            let model = try LanguageModel(path: path, options: .init(threads: 2, contextLength: 2048, prefixCacheBytes: 0, products: products,
+                                                                               kvCache: products == .float ? .f32 : .f16))
             loaded[key] = model
             return model
         }

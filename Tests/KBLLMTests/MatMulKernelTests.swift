@@ -17,11 +17,15 @@ final class MatMulKernelTests: XCTestCase {
 
     // MARK: - Activation quantizer
 
-    /// Swift spelling of the rule in `QuantizedActivations`: d = max|x| / 127, q = rne(x · 127/max|x|).
-    static func referenceQuantize(_ x: ArraySlice<Float>) -> (d: Float, q: [Int8]) {
+    /// Swift spelling of the rule in `QuantizedActivations` (llama.cpp's): q = rne(x · 127/max|x|);
+    /// for `.q8` d = half(max|x| / 127) and s = half((max|x| / 127) · Σq), for `.q8K` d = 1 / (127/max|x|).
+    static func referenceQuantize(_ x: ArraySlice<Float>, format: ActivationFormat) -> (d: Float, s: Float, q: [Int8]) {
         let amax = x.reduce(Float(0)) { max($0, abs($1)) }
         let id: Float = amax != 0 ? 127 / amax : 0
-        return (amax / 127, x.map { Int8(($0 * id).rounded(.toNearestOrEven)) })
+        let q = x.map { Int8(($0 * id).rounded(.toNearestOrEven)) }
+        let sum = Float(q.reduce(0) { $0 + Int($1) })
+        if format == .q8K { return (amax != 0 ? 1 / id : 0, 0, q) }
+        return (Float(Float16(amax / 127)), Float(Float16(amax / 127 * sum)), q)
     }
 
     func testActivationQuantizerMatchesScalarReference() {
@@ -42,14 +46,18 @@ final class MatMulKernelTests: XCTestCase {
                     activations.quantize($0.baseAddress!, inputCount: count, batch: batch, pool: pool, kernels: kernels)
                 }
                 for b in 0..<batch {
-                    var scales: [Float] = [], quants: [Int8] = [], sums: [Int] = []
+                    var scales: [Float] = [], quants: [Int8] = [], sums: [Float] = []
                     for block in stride(from: 0, to: count, by: format.blockSize) {
                         let start = b * count + block
-                        let (d, q) = Self.referenceQuantize(input[start..<start + format.blockSize])
+                        let (d, s, q) = Self.referenceQuantize(input[start..<start + format.blockSize], format: format)
                         scales.append(d)
                         quants += q
-                        for group in stride(from: 0, to: q.count, by: format == .q8K ? 16 : 32) {
-                            sums.append(q[group..<group + (format == .q8K ? 16 : 32)].reduce(0) { $0 + Int($1) })
+                        if format == .q8K {
+                            for group in stride(from: 0, to: q.count, by: 16) {
+                                sums.append(Float(q[group..<group + 16].reduce(0) { $0 + Int($1) }))
+                            }
+                        } else {
+                            sums.append(s)
                         }
                     }
                     XCTAssertEqual(activations.scales(row: b), scales, "\(format) \(kernels) row \(b)")
@@ -191,6 +199,35 @@ final class MatMulKernelTests: XCTestCase {
         return (0..<batch).map { activations.dequantized(row: $0) }
     }
 
+    /// For Q4_1/Q5_1 weights (minimum `m` per block, products with `.q8` blocks): what the kernel's
+    /// minimum term m·s (s = d·Σq rounded to a half, as llama.cpp's `block_q8_1`) adds to the
+    /// product over the decoded activations (which has m·d·Σq), as a function of (row b, output o).
+    static func minimumTermCorrections(
+        _ matrix: WeightMatrix, _ input: [Float], batch: Int, pool: ThreadPool, kernels: KernelSet
+    ) -> ((Int, Int) -> Double)? {
+        guard matrix.tensor.type == .q4_1 || matrix.tensor.type == .q5_1 else { return nil }
+        let n = matrix.inputCount, blocks = n / 32, blockBytes = matrix.tensor.type.bytesPerBlock
+        let activations = QuantizedActivations(format: .q8)
+        input.withUnsafeBufferPointer { activations.quantize($0.baseAddress!, inputCount: n, batch: batch, pool: pool, kernels: kernels) }
+        // Per row and block: s − d·Σq.
+        let excess: [[Double]] = (0..<batch).map { b in
+            let scales = activations.scales(row: b), sums = activations.sums(row: b), quants = activations.quants(row: b)
+            return (0..<blocks).map { k in
+                let quantSum = quants[32 * k..<32 * k + 32].reduce(0) { $0 + Int($1) }
+                return Double(sums[k]) - Double(scales[k]) * Double(quantSum)
+            }
+        }
+        return { b, o in
+            let row = matrix.tensor.row(o)
+            var total = 0.0
+            for k in 0..<blocks {
+                let bits = UInt16(row[k * blockBytes + 2]) | UInt16(row[k * blockBytes + 3]) << 8  // m, after d
+                total += Double(Float(f16Bits: bits)) * excess[b][k]
+            }
+            return total
+        }
+    }
+
     /// Checks `rows` of the product (all with `nil`: then the float reference is
     /// `multiplyReference` itself; for a sample, the same float loop per row).
     private func assertMatchesReferences(
@@ -218,6 +255,7 @@ final class MatMulKernelTests: XCTestCase {
             weights = try matrix.tensor.dequantize()
         }
         let seen = Self.kernelInputs(matrix, input, batch: batch, pool: pool, kernels: kernels)
+        let minimumTerms = Self.minimumTermCorrections(matrix, input, batch: batch, pool: pool, kernels: kernels)
         // Half a quantization step per activation (0 for float weights).
         let step: [[Float]] = (0..<batch).map { b in
             guard matrix.activationFormat != .float else { return [Float](repeating: 0, count: n) }
@@ -229,7 +267,7 @@ final class MatMulKernelTests: XCTestCase {
         }
         for b in 0..<batch {
             for o in rows ?? Array(0..<outputs) {
-                var exact = 0.0, magnitude = 0.0, rounding = 0.0
+                var exact = minimumTerms?(b, o) ?? 0, magnitude = 0.0, rounding = 0.0
                 for i in 0..<n {
                     let w = Double(weights[o * n + i])
                     exact += w * Double(seen[b][i])

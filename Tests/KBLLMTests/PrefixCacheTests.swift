@@ -24,7 +24,7 @@ final class PrefixCacheTests: XCTestCase {
     /// A KV cache whose every key/value float encodes (sequence, layer, head, position, dim).
     func kvCache(sequence: Int, tokens: Int) -> KVCache {
         let h = Self.hyper
-        let cache = KVCache(hyper: h, capacity: 256)
+        let cache = KVCache(hyper: h, capacity: 256, precision: .f32)  // the values need float32
         for layer in 0..<h.layerCount {
             let k = (0..<tokens * h.kvDimension).map { Float(sequence * 1_000_000 + layer * 100_000 + $0) }
             let v = k.map { -$0 }
@@ -37,7 +37,7 @@ final class PrefixCacheTests: XCTestCase {
     static func tokens(_ seed: Int32, count: Int) -> [Int32] { (0..<Int32(count)).map { ($0 * 7 + seed) % 100 } }
 
     func testLongestPrefixIsFoundAndItsStateRoundTrips() throws {
-        let cache = PrefixCache(hyper: Self.hyper, blockSize: 4, budgetBytes: 1 << 20)
+        let cache = PrefixCache(hyper: Self.hyper, blockSize: 4, budgetBytes: 1 << 20, precision: .f32)
         let a = tokens(1, count: 18)  // 4 full blocks + 2 tokens
         XCTAssertEqual(cache.publish(a, from: kvCache(sequence: 1, tokens: 18)), 4)
         XCTAssertEqual(cache.statistics.blocks, 4)
@@ -49,7 +49,7 @@ final class PrefixCacheTests: XCTestCase {
         b[9] = 99
         let lease = cache.acquireLongestPrefix(of: b, maxTokens: b.count)
         XCTAssertEqual(lease.tokenCount, 8)
-        let restored = KVCache(hyper: Self.hyper, capacity: 256)
+        let restored = KVCache(hyper: Self.hyper, capacity: 256, precision: .f32)
         for (index, block) in lease.blocks.enumerated() { restored.copyIn(start: index * 4, tokens: 4, from: block.storage) }
         lease.release()
         let original = kvCache(sequence: 1, tokens: 18)
@@ -57,10 +57,10 @@ final class PrefixCacheTests: XCTestCase {
             for head in 0..<2 {
                 for position in 0..<8 {
                     for d in 0..<4 {
-                        XCTAssertEqual(restored.key(layer: layer, head: head, position: position)[d],
-                                       original.key(layer: layer, head: head, position: position)[d])
-                        XCTAssertEqual(restored.value(layer: layer, head: head, position: position)[d],
-                                       original.value(layer: layer, head: head, position: position)[d])
+                        XCTAssertEqual(restored.keyVector(layer: layer, head: head, position: position)[d],
+                                       original.keyVector(layer: layer, head: head, position: position)[d])
+                        XCTAssertEqual(restored.valueVector(layer: layer, head: head, position: position)[d],
+                                       original.valueVector(layer: layer, head: head, position: position)[d])
                     }
                 }
             }
@@ -75,8 +75,8 @@ final class PrefixCacheTests: XCTestCase {
     }
 
     func testEvictionKeepsWithinTheBudgetDeepestBlocksFirst() throws {
-        let blockBytes = PrefixCache(hyper: Self.hyper, blockSize: 4, budgetBytes: 0).blockByteCount
-        let cache = PrefixCache(hyper: Self.hyper, blockSize: 4, budgetBytes: 3 * blockBytes + blockBytes / 2)
+        let blockBytes = PrefixCache(hyper: Self.hyper, blockSize: 4, budgetBytes: 0, precision: .f32).blockByteCount
+        let cache = PrefixCache(hyper: Self.hyper, blockSize: 4, budgetBytes: 3 * blockBytes + blockBytes / 2, precision: .f32)
         let a = tokens(1, count: 32)
         // A chain of 8 blocks: the first 3 fit, the rest cannot (the chain itself is in use).
         XCTAssertEqual(cache.publish(a, from: kvCache(sequence: 1, tokens: 32)), 3)
@@ -94,14 +94,14 @@ final class PrefixCacheTests: XCTestCase {
         XCTAssertFalse(cache.contains(prefix: Array(a[..<8])))
         XCTAssertTrue(cache.contains(prefix: b))
         // A budget smaller than one block keeps nothing.
-        let tiny = PrefixCache(hyper: Self.hyper, blockSize: 4, budgetBytes: blockBytes - 1)
+        let tiny = PrefixCache(hyper: Self.hyper, blockSize: 4, budgetBytes: blockBytes - 1, precision: .f32)
         XCTAssertEqual(tiny.publish(a, from: kvCache(sequence: 1, tokens: 32)), 0)
         XCTAssertEqual(tiny.statistics.bytes, 0)
     }
 
     func testReferencedBlocksAreNotEvicted() throws {
-        let blockBytes = PrefixCache(hyper: Self.hyper, blockSize: 4, budgetBytes: 0).blockByteCount
-        let cache = PrefixCache(hyper: Self.hyper, blockSize: 4, budgetBytes: 3 * blockBytes)
+        let blockBytes = PrefixCache(hyper: Self.hyper, blockSize: 4, budgetBytes: 0, precision: .f32).blockByteCount
+        let cache = PrefixCache(hyper: Self.hyper, blockSize: 4, budgetBytes: 3 * blockBytes, precision: .f32)
         let a = tokens(1, count: 8), b = tokens(2, count: 12)
         cache.publish(a, from: kvCache(sequence: 1, tokens: 8))
         let lease = cache.acquireLongestPrefix(of: a + [1], maxTokens: 9)
@@ -118,8 +118,8 @@ final class PrefixCacheTests: XCTestCase {
     }
 
     func testConcurrentPublishAndLookupKeepInvariants() throws {
-        let blockBytes = PrefixCache(hyper: Self.hyper, blockSize: 4, budgetBytes: 0).blockByteCount
-        let cache = PrefixCache(hyper: Self.hyper, blockSize: 4, budgetBytes: 10 * blockBytes)
+        let blockBytes = PrefixCache(hyper: Self.hyper, blockSize: 4, budgetBytes: 0, precision: .f32).blockByteCount
+        let cache = PrefixCache(hyper: Self.hyper, blockSize: 4, budgetBytes: 10 * blockBytes, precision: .f32)
         let sources = (0..<4).map { kvCache(sequence: $0, tokens: 64) }
         let shared = tokens(9, count: 16)
         DispatchQueue.concurrentPerform(iterations: 8) { worker in

@@ -16,16 +16,21 @@ extern "C" {
 
 // MARK: - Activation blocks
 
-/// 32 activations quantized to int8 for the 32-weight block types (Q4_0 … Q8_0):
-/// activation i ≈ d × qs[i]; `sum` = Σ qs[i] (for the minimum/offset terms). 40 bytes.
+/// 32 activations quantized to int8 for the 32-weight block types (Q4_0 … Q8_0), rounded as
+/// llama.cpp's `block_q8_0`/`block_q8_1` (which store d and s as halves): activation i ≈ d × qs[i];
+/// `s` = d′ × Σ qs[i] (for the minimum terms of Q4_1/Q5_1), where d′ is d before its rounding to a
+/// half. 40 bytes.
 typedef struct {
+    /// max|x| / 127 rounded to the nearest half.
     float d;
-    int32_t sum;
+    /// (max|x| / 127) × Σ qs rounded to the nearest half.
+    float s;
     int8_t qs[32];
 } kb_q8_block;
 
 /// 256 activations quantized to int8 for the K-quant types (Q4_K, Q5_K, Q6_K):
-/// activation i ≈ d × qs[i]; `bsums[g]` = Σ qs[16g ..< 16g + 16]. 292 bytes.
+/// activation i ≈ d × qs[i]; `bsums[g]` = Σ qs[16g ..< 16g + 16]. d is a float,
+/// 1 / (127 / max|x|) as llama.cpp's `block_q8_K` computes it. 292 bytes.
 typedef struct {
     float d;
     int8_t qs[256];
@@ -43,12 +48,13 @@ typedef enum {
 /// Whether the CPU runs the AVX2/FMA/F16C kernels (what `KB_ISA_BEST` picks).
 int kb_cpu_has_avx2(void);
 
-/// Quantizes `n` floats (a multiple of 32) into `n / 32` blocks: d = max|x| / 127,
-/// qs[i] = round-half-even(x[i] × (127 / max|x|)) (0 for an all-zero block).
+/// Quantizes `n` floats (a multiple of 32) into `n / 32` blocks: qs[i] =
+/// round-half-even(x[i] × (127 / max|x|)) (0 for an all-zero block), d = half(max|x| / 127),
+/// s = half((max|x| / 127) × Σ qs), half() rounding to the nearest half float (ties to even).
 void kb_quantize_q8(const float *x, int64_t n, kb_q8_block *out, kb_isa isa);
 
-/// Quantizes `n` floats (a multiple of 256) into `n / 256` blocks, with the same rule as
-/// `kb_quantize_q8` applied to the 256 values, and the 16 group sums.
+/// Quantizes `n` floats (a multiple of 256) into `n / 256` blocks: the quants as
+/// `kb_quantize_q8` over the 256 values, d = 1 / (127 / max|x|) in float, and the 16 group sums.
 void kb_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out, kb_isa isa);
 
 // MARK: - Matrix products
@@ -72,6 +78,50 @@ int kb_matmul_supports(int type);
 void kb_matmul(int type, const void *w, size_t row_bytes, int64_t n_in, int64_t row_begin,
                int64_t row_end, const void *act, size_t act_row_bytes, int64_t batch, float *out,
                int64_t out_stride, kb_isa isa);
+
+// MARK: - Attention and the F16 KV cache
+
+/// `n` floats to IEEE halves, rounded to nearest even (F16C `vcvtps2ph`, ggml's conversion).
+void kb_f32_to_f16_row(const float *x, uint16_t *out, int64_t n, kb_isa isa);
+
+/// `n` IEEE halves to floats (exact).
+void kb_f16_to_f32_row(const uint16_t *x, float *out, int64_t n, kb_isa isa);
+
+/// A block of causal attention: `rows` consecutive query positions × `heads` query heads that
+/// read the same KV head. Query vector (r, h) is at `q + r × q_row_stride + h × head_dim` and
+/// attends to key/value positions `0 ..< first_length + r`; its output goes to
+/// `out + r × out_row_stride + h × head_dim`.
+///
+/// For each query vector: s_t = scale · q·k_t, p = softmax(s) (sum in double), out = Σ p_t · v_t.
+/// With an F16 cache the query is rounded to F16 before the products and the probabilities
+/// before the sum, as llama.cpp rounds them (its attention without flash attention).
+typedef struct {
+    const float *q;
+    int64_t q_row_stride;
+    float *out;
+    int64_t out_row_stride;
+    int rows;
+    int heads;
+    /// Positions row 0 attends to (its position + 1).
+    int64_t first_length;
+    /// The KV head's keys and values: position t at element t × head_dim, `kv_type` elements.
+    const void *k;
+    const void *v;
+    /// KB_TYPE_F16 or KB_TYPE_F32.
+    int kv_type;
+    int head_dim;
+    /// Multiplies the scores (1/√head_dim).
+    float scale;
+    /// `kb_attention_scratch_floats(rows, heads, first_length, head_dim)` floats.
+    float *scratch;
+} kb_attention_args;
+
+/// Floats of scratch a `kb_attention` call needs.
+int64_t kb_attention_scratch_floats(int rows, int heads, int64_t first_length, int head_dim);
+
+/// Runs one block of attention (see `kb_attention_args`). The AVX2 path needs head_dim % 8 == 0
+/// (else the scalar reference runs).
+void kb_attention(const kb_attention_args *args, kb_isa isa);
 
 // MARK: - Thread pool
 

@@ -1,39 +1,53 @@
-/// The keys and values of every layer for the tokens a session has evaluated, in float32.
+import CKBKernels
+
+/// How the KV cache stores keys and values.
+public enum KVCachePrecision: Sendable, Equatable {
+    /// IEEE half floats (rounded to nearest even), as llama.cpp's default cache: half the memory
+    /// of `.f32` in sessions and the prefix cache.
+    case f16
+    /// Floats: the exact arithmetic the reference tests hold the forward pass to.
+    case f32
+
+    /// Bytes per stored element.
+    public var elementByteCount: Int { self == .f16 ? 2 : 4 }
+
+    /// The ggml type id the kernels take (`KB_TYPE_F16` / `KB_TYPE_F32`).
+    var kernelType: Int32 { self == .f16 ? Int32(KB_TYPE_F16) : Int32(KB_TYPE_F32) }
+}
+
+/// The keys and values of every layer for the tokens a session has evaluated.
 ///
-/// Layout per layer: `kvHeads × capacity × headDimension` floats for keys and the same for values,
-/// so one head's keys over all positions are contiguous (what attention scans). Position `p` of
-/// KV head `h` is at `(h · capacity + p) · headDimension`. Keys are stored after RoPE.
+/// Layout per layer: `kvHeads × capacity × headDimension` elements (``KVCachePrecision``) for keys
+/// and the same for values, so one head's keys over all positions are contiguous (what attention
+/// scans). Position `p` of KV head `h` is element `(h · capacity + p) · headDimension`. Keys are
+/// stored after RoPE.
 final class KVCache: @unchecked Sendable {
     /// The most positions the cache holds.
     let capacity: Int
     let layerCount: Int
     let kvHeadCount: Int
     let headDimension: Int
-    /// `layerCount` key buffers and `layerCount` value buffers, each `kvHeads × capacity × headDim`.
-    private let keys: [UnsafeMutablePointer<Float>]
-    private let values: [UnsafeMutablePointer<Float>]
+    let precision: KVCachePrecision
+    /// `layerCount` key buffers and `layerCount` value buffers, each `kvHeads × capacity × headDim` elements.
+    private let keys: [UnsafeMutableRawPointer]
+    private let values: [UnsafeMutableRawPointer]
 
-    /// Floats per layer per kind: `kvHeads × capacity × headDim`.
-    var floatsPerLayer: Int { kvHeadCount * capacity * headDimension }
+    /// Elements per layer per kind: `kvHeads × capacity × headDim`.
+    var elementsPerLayer: Int { kvHeadCount * capacity * headDimension }
     /// Bytes of all buffers.
-    var byteCount: Int { 2 * layerCount * floatsPerLayer * MemoryLayout<Float>.stride }
+    var byteCount: Int { 2 * layerCount * elementsPerLayer * precision.elementByteCount }
 
-    init(hyper: ModelHyperparameters, capacity: Int) {
+    init(hyper: ModelHyperparameters, capacity: Int, precision: KVCachePrecision = .f16) {
         self.capacity = capacity
+        self.precision = precision
         layerCount = hyper.layerCount
         kvHeadCount = hyper.kvHeadCount
         headDimension = hyper.headDimension
-        let count = hyper.kvHeadCount * capacity * hyper.headDimension
-        keys = (0..<hyper.layerCount).map { _ in
-            // Float is trivial: positions are written before they are read, and untouched pages
-            // cost no memory until a long context reaches them.
-            UnsafeMutablePointer<Float>.allocate(capacity: count)
-        }
-        values = (0..<hyper.layerCount).map { _ in
-            // Float is trivial: positions are written before they are read, and untouched pages
-            // cost no memory until a long context reaches them.
-            UnsafeMutablePointer<Float>.allocate(capacity: count)
-        }
+        let bytes = hyper.kvHeadCount * capacity * hyper.headDimension * precision.elementByteCount
+        // Positions are written before they are read, and untouched pages cost no memory until a
+        // long context reaches them.
+        keys = (0..<hyper.layerCount).map { _ in .allocate(byteCount: bytes, alignment: 64) }
+        values = (0..<hyper.layerCount).map { _ in .allocate(byteCount: bytes, alignment: 64) }
     }
 
     deinit {
@@ -41,16 +55,45 @@ final class KVCache: @unchecked Sendable {
         for p in values { p.deallocate() }
     }
 
-    /// The key vector of KV head `head` at `position` in `layer` (`headDimension` floats).
+    /// The key vector of KV head `head` at `position` in `layer` (`headDimension` elements).
     @inline(__always)
-    func key(layer: Int, head: Int, position: Int) -> UnsafeMutablePointer<Float> {
-        keys[layer] + (head * capacity + position) * headDimension
+    func key(layer: Int, head: Int, position: Int) -> UnsafeMutableRawPointer {
+        keys[layer] + (head * capacity + position) * headDimension * precision.elementByteCount
     }
 
-    /// The value vector of KV head `head` at `position` in `layer` (`headDimension` floats).
+    /// The value vector of KV head `head` at `position` in `layer` (`headDimension` elements).
     @inline(__always)
-    func value(layer: Int, head: Int, position: Int) -> UnsafeMutablePointer<Float> {
-        values[layer] + (head * capacity + position) * headDimension
+    func value(layer: Int, head: Int, position: Int) -> UnsafeMutableRawPointer {
+        values[layer] + (head * capacity + position) * headDimension * precision.elementByteCount
+    }
+
+    /// A stored key vector as floats (tests and debugging).
+    func keyVector(layer: Int, head: Int, position: Int) -> [Float] { floats(key(layer: layer, head: head, position: position)) }
+
+    /// A stored value vector as floats (tests and debugging).
+    func valueVector(layer: Int, head: Int, position: Int) -> [Float] { floats(value(layer: layer, head: head, position: position)) }
+
+    private func floats(_ pointer: UnsafeRawPointer) -> [Float] {
+        [Float](unsafeUninitializedCapacity: headDimension) { buffer, count in
+            read(pointer, into: buffer.baseAddress!, count: headDimension)
+            count = headDimension
+        }
+    }
+
+    /// `count` stored elements at `source` as floats.
+    private func read(_ source: UnsafeRawPointer, into out: UnsafeMutablePointer<Float>, count: Int) {
+        switch precision {
+        case .f16: kb_f16_to_f32_row(source.assumingMemoryBound(to: UInt16.self), out, Int64(count), KB_ISA_BEST)
+        case .f32: out.update(from: source.assumingMemoryBound(to: Float.self), count: count)
+        }
+    }
+
+    /// Stores `count` floats at `destination` in the cache's precision.
+    private func write(_ input: UnsafePointer<Float>, to destination: UnsafeMutableRawPointer, count: Int) {
+        switch precision {
+        case .f16: kb_f32_to_f16_row(input, destination.assumingMemoryBound(to: UInt16.self), Int64(count), KB_ISA_BEST)
+        case .f32: destination.assumingMemoryBound(to: Float.self).update(from: input, count: count)
+        }
     }
 
     /// Stores the keys and values of `rows` tokens at positions `start..<start+rows` of `layer`;
@@ -59,45 +102,43 @@ final class KVCache: @unchecked Sendable {
         let width = kvHeadCount * headDimension
         for row in 0..<rows {
             for head in 0..<kvHeadCount {
-                key(layer: layer, head: head, position: start + row)
-                    .update(from: k + row * width + head * headDimension, count: headDimension)
-                value(layer: layer, head: head, position: start + row)
-                    .update(from: v + row * width + head * headDimension, count: headDimension)
+                write(k + row * width + head * headDimension, to: key(layer: layer, head: head, position: start + row), count: headDimension)
+                write(v + row * width + head * headDimension, to: value(layer: layer, head: head, position: start + row), count: headDimension)
             }
         }
     }
 
-    /// Floats in a block of `tokens` positions: keys then values of each layer, each
-    /// `kvHeads × tokens × headDim` (the layout of ``PrefixCache`` blocks).
-    func blockFloatCount(tokens: Int) -> Int { 2 * layerCount * kvHeadCount * tokens * headDimension }
+    /// Bytes in a block of `tokens` positions: keys then values of each layer, each
+    /// `kvHeads × tokens × headDim` elements (the layout of ``PrefixCache`` blocks).
+    func blockByteCount(tokens: Int) -> Int { 2 * layerCount * kvHeadCount * tokens * headDimension * precision.elementByteCount }
 
-    /// Copies positions `start..<start+tokens` of every layer out to `block` (``blockFloatCount(tokens:)`` floats).
-    func copyOut(start: Int, tokens: Int, to block: UnsafeMutablePointer<Float>) {
+    /// Copies positions `start..<start+tokens` of every layer out to `block` (``blockByteCount(tokens:)`` bytes).
+    func copyOut(start: Int, tokens: Int, to block: UnsafeMutableRawPointer) {
         var out = block
-        let run = tokens * headDimension
+        let run = tokens * headDimension * precision.elementByteCount
         for layer in 0..<layerCount {
             for head in 0..<kvHeadCount {
-                out.update(from: key(layer: layer, head: head, position: start), count: run)
+                out.copyMemory(from: key(layer: layer, head: head, position: start), byteCount: run)
                 out += run
             }
             for head in 0..<kvHeadCount {
-                out.update(from: value(layer: layer, head: head, position: start), count: run)
+                out.copyMemory(from: value(layer: layer, head: head, position: start), byteCount: run)
                 out += run
             }
         }
     }
 
     /// Copies a block made by ``copyOut(start:tokens:to:)`` into positions `start..<start+tokens`.
-    func copyIn(start: Int, tokens: Int, from block: UnsafePointer<Float>) {
+    func copyIn(start: Int, tokens: Int, from block: UnsafeRawPointer) {
         var input = block
-        let run = tokens * headDimension
+        let run = tokens * headDimension * precision.elementByteCount
         for layer in 0..<layerCount {
             for head in 0..<kvHeadCount {
-                key(layer: layer, head: head, position: start).update(from: input, count: run)
+                key(layer: layer, head: head, position: start).copyMemory(from: input, byteCount: run)
                 input += run
             }
             for head in 0..<kvHeadCount {
-                value(layer: layer, head: head, position: start).update(from: input, count: run)
+                value(layer: layer, head: head, position: start).copyMemory(from: input, byteCount: run)
                 input += run
             }
         }

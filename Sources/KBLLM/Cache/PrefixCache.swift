@@ -19,28 +19,28 @@ public final class PrefixCache: @unchecked Sendable {
     public let blockSize: Int
     /// The most bytes of key/value data the cache keeps.
     public let budgetBytes: Int
-    /// Floats per block: keys and values of `blockSize` tokens in every layer.
-    let blockFloatCount: Int
-    /// Bytes per block.
-    public var blockByteCount: Int { blockFloatCount * MemoryLayout<Float>.stride }
+    /// How blocks store keys and values (that of the sessions' KV caches).
+    public let precision: KVCachePrecision
+    /// Bytes per block: keys and values of `blockSize` tokens in every layer.
+    public let blockByteCount: Int
 
     /// One block of key/value state; immutable after insertion, freed on eviction.
     final class Block: @unchecked Sendable {
         let key: PrefixKey
         let parent: PrefixKey
         let tokens: [Int32]
-        /// `blockFloatCount` floats in ``KVCache/copyOut(start:tokens:to:)`` layout.
-        let storage: UnsafeMutablePointer<Float>
+        /// `blockByteCount` bytes in ``KVCache/copyOut(start:tokens:to:)`` layout.
+        let storage: UnsafeMutableRawPointer
         /// Leases holding the block; it is never evicted while positive.
         var references = 0
         /// The cache clock at the last use (larger is more recent).
         var lastUse: UInt64 = 0
 
-        init(key: PrefixKey, parent: PrefixKey, tokens: [Int32], floatCount: Int) {
+        init(key: PrefixKey, parent: PrefixKey, tokens: [Int32], byteCount: Int) {
             self.key = key
             self.parent = parent
             self.tokens = tokens
-            storage = .allocate(capacity: floatCount)
+            storage = .allocate(byteCount: byteCount, alignment: 64)
         }
 
         deinit { storage.deallocate() }
@@ -86,10 +86,12 @@ public final class PrefixCache: @unchecked Sendable {
     /// - Parameters:
     ///   - blockSize: tokens per block (at least 1; 32 by default).
     ///   - budgetBytes: the most bytes of key/value data to keep (0 keeps nothing).
-    public init(hyper: ModelHyperparameters, blockSize: Int = 32, budgetBytes: Int) {
+    ///   - precision: that of the KV caches it copies from and to (F16 by default).
+    public init(hyper: ModelHyperparameters, blockSize: Int = 32, budgetBytes: Int, precision: KVCachePrecision = .f16) {
         self.blockSize = max(1, blockSize)
         self.budgetBytes = max(0, budgetBytes)
-        blockFloatCount = 2 * hyper.layerCount * hyper.kvDimension * self.blockSize
+        self.precision = precision
+        blockByteCount = 2 * hyper.layerCount * hyper.kvDimension * self.blockSize * precision.elementByteCount
     }
 
     /// A snapshot of the counters.
@@ -141,7 +143,8 @@ public final class PrefixCache: @unchecked Sendable {
     func publish(_ tokens: [Int32], from kvCache: KVCache) -> Int {
         let count = tokens.count / blockSize
         guard count > 0 else { return 0 }
-        precondition(kvCache.blockFloatCount(tokens: blockSize) == blockFloatCount, "a KV cache of another model")
+        precondition(kvCache.blockByteCount(tokens: blockSize) == blockByteCount && kvCache.precision == precision,
+                     "a KV cache of another model or precision")
         return lock.withLock {
             var chain: [Block] = []
             var added = 0
@@ -158,7 +161,7 @@ public final class PrefixCache: @unchecked Sendable {
                         stats.rejected += 1
                         break
                     }
-                    let block = Block(key: key, parent: parent, tokens: Array(tokens[range]), floatCount: blockFloatCount)
+                    let block = Block(key: key, parent: parent, tokens: Array(tokens[range]), byteCount: blockByteCount)
                     kvCache.copyOut(start: range.lowerBound, tokens: blockSize, to: block.storage)
                     blocks[key] = block
                     block.references += 1

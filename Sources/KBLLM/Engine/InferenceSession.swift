@@ -33,7 +33,7 @@ public final class InferenceSession {
         self.model = model
         self.pool = pool
         self.prefixCache = prefixCache
-        cache = KVCache(hyper: model.hyperparameters, capacity: max(1, contextLength))
+        cache = KVCache(hyper: model.hyperparameters, capacity: max(1, contextLength), precision: model.kvCachePrecision)
     }
 
     /// Appends `newTokens` to the context and returns the logits that follow.

@@ -7,8 +7,9 @@ import CKBKernels
 /// attention's Q, K and V projections, the FFN's gate and up). The buffer grows as needed and
 /// is kept between calls.
 ///
-/// Quantization rule (both formats): per block, `d = max|x| / 127` and
-/// `q[i] = round-half-even(x[i] × (127 / max|x|))`, so `x[i] ≈ d × q[i]` with |error| ≤ d/2.
+/// Quantization rule (both formats, llama.cpp's): per block `q[i] = round-half-even(x[i] × (127 / max|x|))`,
+/// so `x[i] ≈ d × q[i]`; `.q8` keeps `d = max|x| / 127` and `s = d × Σq` rounded to half floats
+/// (as `block_q8_0`/`block_q8_1` store them), `.q8K` keeps `d = 1 / (127 / max|x|)` in float.
 public final class QuantizedActivations {
     /// The block format.
     public let format: ActivationFormat
@@ -91,8 +92,8 @@ public final class QuantizedActivations {
         blocks(row: b).flatMap { $0.quants }
     }
 
-    /// Row `b`'s stored sums: one per block for `.q8`, 16 per block for `.q8K`.
-    func sums(row b: Int) -> [Int] {
+    /// Row `b`'s stored sums: for `.q8` one scaled sum `s` per block, for `.q8K` 16 group sums per block.
+    func sums(row b: Int) -> [Float] {
         blocks(row: b).flatMap { $0.sums }
     }
 
@@ -101,7 +102,7 @@ public final class QuantizedActivations {
         blocks(row: b).flatMap { block in block.quants.map { block.scale * Float($0) } }
     }
 
-    private func blocks(row b: Int) -> [(scale: Float, quants: [Int8], sums: [Int])] {
+    private func blocks(row b: Int) -> [(scale: Float, quants: [Int8], sums: [Float])] {
         precondition(b >= 0 && b < batch, "row \(b) of \(batch)")
         let row = UnsafeRawPointer(storage!) + b * rowByteCount
         let count = inputCount / format.blockSize
@@ -111,14 +112,14 @@ public final class QuantizedActivations {
             return (0..<count).map { i in
                 let block = blocks[i]
                 let quants = withUnsafeBytes(of: block.qs) { Array($0.bindMemory(to: Int8.self)) }
-                return (block.d, quants, [Int(block.sum)])
+                return (block.d, quants, [block.s])
             }
         case .q8K:
             let blocks = row.assumingMemoryBound(to: kb_q8k_block.self)
             return (0..<count).map { i in
                 let block = blocks[i]
                 let quants = withUnsafeBytes(of: block.qs) { Array($0.bindMemory(to: Int8.self)) }
-                let sums = withUnsafeBytes(of: block.bsums) { $0.bindMemory(to: Int16.self).map { Int($0) } }
+                let sums = withUnsafeBytes(of: block.bsums) { $0.bindMemory(to: Int16.self).map { Float($0) } }
                 return (block.d, quants, sums)
             }
         case .float:

@@ -1,55 +1,48 @@
-import Foundation
+import CKBKernels
 
 /// Causal grouped-query attention of a batch of new tokens over the KV cache.
 ///
 /// Query `b` (at position `start + b`) attends to positions `0...start + b`; query head `h` reads
-/// KV head `h / groupSize`. Scores are scaled by `1/√headDim` and soft-maxed in float32.
+/// KV head `h / groupSize`. Scores are scaled by `1/√headDim` and soft-maxed in float32. The work
+/// runs in `kb_attention` (CKBKernels) in blocks of consecutive rows × the query heads of one KV
+/// head, so each key and value tile is read once per block; with the F16 cache the queries and
+/// the probabilities are rounded to F16 as llama.cpp rounds them.
 enum Attention {
-    /// Query rows per parallel task.
-    static let rowsPerTask = 8
-
     /// - Parameters:
     ///   - queries: `rows × headCount × headDim` floats, after RoPE.
     ///   - output: `rows × headCount × headDim` floats; overwritten.
     ///   - cache: holds keys/values for positions `0..<start + rows` of `layer`.
     static func apply(
         queries: UnsafePointer<Float>, rows: Int, start: Int, layer: Int, cache: KVCache,
-        hyper: ModelHyperparameters, into output: UnsafeMutablePointer<Float>, pool: ThreadPool
+        hyper: ModelHyperparameters, into output: UnsafeMutablePointer<Float>, pool: ThreadPool,
+        kernels: KernelSet = .automatic
     ) {
         let heads = hyper.headCount, headDim = hyper.headDimension, group = hyper.groupSize
-        let width = heads * headDim
+        let kvHeads = hyper.kvHeadCount, width = heads * headDim
         let scale = 1 / Float(headDim).squareRoot()
+        // About 32 query vectors per block: enough to amortize loading (and converting) a tile,
+        // few enough that the block's scores stay in L2.
+        let rowsPerTask = max(1, 32 / group)
         let chunks = (rows + rowsPerTask - 1) / rowsPerTask
-        pool.parallelFor(heads * chunks) { task in
-            let head = task % heads, chunk = task / heads
-            let kvHead = head / group
-            let keys = cache.key(layer: layer, head: kvHead, position: 0)
-            let values = cache.value(layer: layer, head: kvHead, position: 0)
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: start + rows) { scores in
-                let scores = scores.baseAddress!
-                for row in chunk * rowsPerTask..<min(rows, (chunk + 1) * rowsPerTask) {
-                    let q = queries + row * width + head * headDim
-                    let length = start + row + 1  // causal: positions 0...start+row
-                    var maximum = -Float.infinity
-                    for t in 0..<length {
-                        let s = VectorMath.dot(q, keys + t * headDim, count: headDim) * scale
-                        scores[t] = s
-                        maximum = max(maximum, s)
-                    }
-                    var sum: Float = 0
-                    for t in 0..<length {
-                        let e = exp(scores[t] - maximum)
-                        scores[t] = e
-                        sum += e
-                    }
-                    let out = output + row * width + head * headDim
-                    out.update(repeating: 0, count: headDim)
-                    for t in 0..<length {
-                        VectorMath.addScaled(values + t * headDim, scores[t], into: out, count: headDim)
-                    }
-                    let inverse = 1 / sum
-                    for i in 0..<headDim { out[i] *= inverse }
-                }
+        // Too few blocks to keep the threads busy (decoding one token): one query head per task.
+        let headsPerTask = kvHeads * chunks >= 2 * pool.threadCount ? group : 1
+        let headSplits = group / headsPerTask
+        pool.parallelFor(kvHeads * headSplits * chunks) { task in
+            let kvHead = task % kvHeads, split = (task / kvHeads) % headSplits, chunk = task / (kvHeads * headSplits)
+            let firstRow = chunk * rowsPerTask, blockRows = min(rows, firstRow + rowsPerTask) - firstRow
+            let firstHead = kvHead * group + split * headsPerTask
+            let firstLength = start + firstRow + 1
+            let scratchCount = Int(kb_attention_scratch_floats(Int32(blockRows), Int32(headsPerTask), Int64(firstLength), Int32(headDim)))
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
+                var args = kb_attention_args(
+                    q: queries + firstRow * width + firstHead * headDim, q_row_stride: Int64(width),
+                    out: output + firstRow * width + firstHead * headDim, out_row_stride: Int64(width),
+                    rows: Int32(blockRows), heads: Int32(headsPerTask), first_length: Int64(firstLength),
+                    k: cache.key(layer: layer, head: kvHead, position: 0),
+                    v: cache.value(layer: layer, head: kvHead, position: 0),
+                    kv_type: cache.precision.kernelType, head_dim: Int32(headDim), scale: scale,
+                    scratch: scratch.baseAddress!)
+                kb_attention(&args, kernels.isa)
             }
         }
     }

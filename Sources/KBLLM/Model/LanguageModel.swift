@@ -20,8 +20,8 @@ public final class LanguageModel: Sendable {
         public var threads: Int
         /// The default context length of sessions, in tokens (default: the trained context
         /// length, at most 4,096). Each session's KV cache takes
-        /// `2 × layers × kvHeads × headDim × 4` bytes per token of it (virtual memory: pages are
-        /// touched only as the context fills).
+        /// `2 × layers × kvHeads × headDim × 2` bytes per token of it with the F16 cache (virtual
+        /// memory: pages are touched only as the context fills).
         public var contextLength: Int?
         /// The byte budget of the shared prefix cache; 0 turns it off (default 256 MiB).
         public var prefixCacheBytes: Int
@@ -29,15 +29,19 @@ public final class LanguageModel: Sendable {
         public var prefixBlockSize: Int
         /// How matrix products treat activations (default: quantized to int8, as llama.cpp does).
         public var products: WeightMatrix.Precision
+        /// How KV caches (sessions' and the prefix cache's) store keys and values (default F16, as
+        /// llama.cpp does; `.f32` for the exact arithmetic).
+        public var kvCache: KVCachePrecision
 
         /// Options with the defaults above; every field can be set.
         public init(threads: Int? = nil, contextLength: Int? = nil, prefixCacheBytes: Int = 256 << 20, prefixBlockSize: Int = 32,
-                    products: WeightMatrix.Precision = .quantizedActivations) {
+                    products: WeightMatrix.Precision = .quantizedActivations, kvCache: KVCachePrecision = .f16) {
             self.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
             self.contextLength = contextLength
             self.prefixCacheBytes = prefixCacheBytes
             self.prefixBlockSize = prefixBlockSize
             self.products = products
+            self.kvCache = kvCache
         }
     }
 
@@ -55,6 +59,8 @@ public final class LanguageModel: Sendable {
     public let threadPool: ThreadPool
     /// The context length of sessions made without one.
     public let defaultContextLength: Int
+    /// How sessions' KV caches store keys and values.
+    public let kvCachePrecision: KVCachePrecision
     /// The network.
     let transformer: Transformer
 
@@ -83,8 +89,9 @@ public final class LanguageModel: Sendable {
         transformer = Transformer(hyper: hyper, weights: try TransformerWeights(file: file, hyper: hyper), products: options.products)
         threadPool = ThreadPool(threads: options.threads)
         defaultContextLength = max(1, options.contextLength ?? min(hyper.trainedContextLength, 4096))
+        kvCachePrecision = options.kvCache
         prefixCache = options.prefixCacheBytes > 0
-            ? PrefixCache(hyper: hyper, blockSize: options.prefixBlockSize, budgetBytes: options.prefixCacheBytes)
+            ? PrefixCache(hyper: hyper, blockSize: options.prefixBlockSize, budgetBytes: options.prefixCacheBytes, precision: options.kvCache)
             : nil
     }
 
