@@ -8,17 +8,8 @@ final class ServeCommandTests: XCTestCase {
     func testServesFromEnvironmentAndStopsGracefullyOnSIGTERM() async throws {
         let directory = try TestSupport.temporaryDirectory(self)
         let db = directory.appendingPathComponent("served.sqlite").path
-        let running = try CommandRunner.start(["serve", "--no-embed", "--port", "0"],
-                                              environment: ["KB_DB": db, "KB_API_KEYS": "cli-key-1", "KB_LOG_LEVEL": "info"])
-        let process = running.process
-        let output = LineCollector(running.standardErrorPipe, running.standardOutputPipe)
+        let (process, output, port) = try await startServer(["--no-embed"], database: db)
         defer { if process.isRunning { process.terminate() } }
-        try await waitUntil(seconds: 60) { output.text.contains("listening on http://") || !process.isRunning }
-        let text = output.text
-        guard let range = text.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) else {
-            return XCTFail("no listening line: \(text)")
-        }
-        let port = try XCTUnwrap(Int(text[range].split(separator: ":").last ?? ""))
         let client = HTTPTestClient(port: port)
         let health = try await client.request("GET", "/healthz")
         XCTAssertEqual(health.status, 200)
@@ -44,18 +35,9 @@ final class ServeCommandTests: XCTestCase {
         }
         let directory = try TestSupport.temporaryDirectory(self)
         let db = directory.appendingPathComponent("served.sqlite").path
-        let running = try CommandRunner.start(["serve", "--no-embed", "--port", "0", "--model", model, "--max-generations", "1",
-                                               "--threads", "1"],
-                                              environment: ["KB_DB": db, "KB_API_KEYS": "cli-key-1", "KB_LOG_LEVEL": "info"])
-        let process = running.process
-        let output = LineCollector(running.standardErrorPipe, running.standardOutputPipe)
+        let (process, output, port) = try await startServer(
+            ["--no-embed", "--model", model, "--max-generations", "1", "--threads", "1"], database: db)
         defer { if process.isRunning { process.terminate() } }
-        try await waitUntil(seconds: 60) { output.text.contains("listening on http://") || !process.isRunning }
-        let text = output.text
-        guard let range = text.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) else {
-            return XCTFail("no listening line: \(text)")
-        }
-        let port = try XCTUnwrap(Int(text[range].split(separator: ":").last ?? ""))
         let client = HTTPTestClient(port: port)
         let numbers = (1...60).map { String($0) }.joined(separator: ", ")
         let posted = try await client.json("POST", "/v1/documents", [
@@ -103,6 +85,29 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertEqual(config.status, 1)
         XCTAssertTrue(config.stderr.contains("/nonexistent/serve.json"), config.stderr)
     }
+
+    /// Starts `kb serve --port 0 ARGUMENTS` on `database` (key `cli-key-1`) and waits for its
+    /// "listening on" line; fails the test with the process's output when it does not come.
+    private func startServer(_ arguments: [String], database: String) async throws -> (Process, LineCollector, Int) {
+        let running = try CommandRunner.start(["serve", "--port", "0"] + arguments,
+                                              environment: ["KB_DB": database, "KB_API_KEYS": "cli-key-1", "KB_LOG_LEVEL": "info"])
+        let process = running.process
+        let output = LineCollector(running.standardErrorPipe, running.standardOutputPipe)
+        try await waitUntil(seconds: 60) { output.text.contains("listening on http://") || !process.isRunning }
+        let text = output.text
+        guard let range = text.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+              let port = Int(text[range].split(separator: ":").last ?? "") else {
+            if process.isRunning { process.terminate() }
+            throw ServerDidNotStart(output: text)
+        }
+        return (process, output, port)
+    }
+}
+
+/// `kb serve` exited or stayed silent instead of printing its "listening on" line.
+struct ServerDidNotStart: Error, CustomStringConvertible {
+    let output: String
+    var description: String { "kb serve did not start listening: \(output)" }
 }
 
 /// Collects a child process's output as it arrives.
