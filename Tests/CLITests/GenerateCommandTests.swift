@@ -50,11 +50,14 @@ final class GenerateCommandTests: XCTestCase {
 
     func testChatModeWrapsThePromptAndStopsAtTheEndOfTurn() throws {
         let result = try CommandRunner.run([
-            "generate", "--model", smolLMPath, "--chat", "--temperature", "0", "--max-tokens", "12",
-            "--prompt", "What is the capital of France?",
+            "generate", "--model", smolLMPath, "--chat", "--temperature", "0", "--max-tokens", "24",
+            "--prompt", "What is 2+2?",
         ])
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertTrue(result.stdout.contains("Paris"), result.stdout)
+        // llama.cpp 0.3.36 answers this chat prompt (same template, greedy) with the same sentence and
+        // ends its turn. ("What is the capital of France?" is a near-tie for this 135M model: llama.cpp
+        // itself answers "L'Étoile, la Marseillaise,".)
+        XCTAssertTrue(result.stdout.contains("4"), result.stdout)
         XCTAssertFalse(result.stdout.contains("<|im_end|>"), result.stdout)
         XCTAssertTrue(result.stderr.contains("finish: stop"), result.stderr)
     }
