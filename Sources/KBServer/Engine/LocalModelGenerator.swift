@@ -77,6 +77,9 @@ public final class LocalModelGenerator: AnswerGenerator {
                 throw error
             }
             let (result, prefill) = try await outcome
+            // The engine may have finished on its own before it saw the flag: a cancelled request
+            // still ends as cancelled, whichever came first.
+            try Task.checkCancellation()
             let finish: FinishReason
             switch result.finishReason {
             case .stop: finish = .stop
