@@ -57,7 +57,7 @@ final class TestServer: @unchecked Sendable {
         configuration.apiKeys = [Self.apiKey]
         adjust(&configuration)
         logs = LogCapture()
-        var logger = Logger(label: "kb.serve.test") { [logs] _ in logs }
+        var logger = Logger(label: "kb.serve.test") { [logs] _ in CapturingLogHandler(capture: logs) }
         logger.logLevel = .debug
         self.generator = generator
         server = KnowledgeServer(configuration: configuration, knowledge: knowledge, generator: generator ?? answerModel,
@@ -99,13 +99,21 @@ final class TestServer: @unchecked Sendable {
 }
 
 /// Collects every log line (message and metadata) so tests can check what is and is not logged.
-final class LogCapture: LogHandler, @unchecked Sendable {
+final class LogCapture: @unchecked Sendable {
     private let lock = NSLock()
     private var _lines: [String] = []
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
 
     var lines: [String] { lock.withLock { _lines } }
+
+    func append(_ line: String) { lock.withLock { _lines.append(line) } }
+}
+
+/// A value-type log handler (as swift-log expects: each `Logger` copy owns its metadata, which
+/// requests set concurrently) that writes into a shared ``LogCapture``.
+struct CapturingLogHandler: LogHandler {
+    let capture: LogCapture
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -114,6 +122,6 @@ final class LogCapture: LogHandler, @unchecked Sendable {
 
     func log(event: LogEvent) {
         let all = metadata.merging(event.metadata ?? [:]) { $1 }
-        lock.withLock { _lines.append("\(event.level) \(event.message) \(all)") }
+        capture.append("\(event.level) \(event.message) \(all)")
     }
 }
