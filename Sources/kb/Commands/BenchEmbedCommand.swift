@@ -57,7 +57,7 @@ struct BenchEmbedCommand: ParsableCommand {
             _ = try embedder.embed(lines, kind: kind)
             seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
-        let median = seconds.sorted()[seconds.count / 2]
+        let median = BenchTiming.median(seconds)
         let result: [String: Any] = [
             "engine": "kb", "model": embedder.name, "threads": threads, "texts": lines.count, "tokens": tokens,
             "seconds": seconds.map { ($0 * 1e4).rounded() / 1e4 },
