@@ -7,6 +7,7 @@
 // are signed: |w| × (a with w's sign). Each kernel takes 1 to 4 activation rows, so a weight block
 // loaded and unpacked once serves every row of a batch pass.
 #include "Internal.h"
+#include <math.h>
 
 #ifdef KB_HAVE_X86
 #include <immintrin.h>
@@ -124,23 +125,16 @@ FLOAT_DOT(dot_bf16, uint16_t, LOAD_BF16, kb_bf16_to_f32)
     } while (0)
 
 /// Q4_0, Q5_0, Q8_0: `quants(block)` gives the 32 quants as signed bytes (offset applied), so
-/// result = Σ d·da·Σ q·a through |q| × (a with q's sign).
+/// result = Σ d·da·Σ q·a through |q| × (a with q's sign). One accumulator chain per row, blocks
+/// in order, then the horizontal sum: llama.cpp's summation order, so results agree to the bit.
 #define SIGNED32_DOT(name, BLOCK, quants)                                                             \
     KB_AVX2_INLINE void name##_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) { \
         const BLOCK *x = w;                                                                           \
         ACTIVATION_ROWS(kb_q8_block);                                                                 \
-        /* Two accumulator sets, for even and odd blocks: one row alone is otherwise bound by the */  \
-        /* latency of the accumulating FMA. */                                                        \
-        __m256 acc[2][4];                                                                             \
-        for (int j = 0; j < NA; j++) acc[0][j] = acc[1][j] = _mm256_setzero_ps();                     \
-        int64_t blocks = n / 32, b = 0;                                                               \
-        if (NA == 1) { /* several rows already give independent chains */                             \
-            for (; b + 2 <= blocks; b += 2) {                                                         \
-                for (int u = 0; u < 2; u++) SIGNED32_STEP(BLOCK, quants, b + u, acc[u]);             \
-            }                                                                                         \
-        }                                                                                             \
-        for (; b < blocks; b++) SIGNED32_STEP(BLOCK, quants, b, acc[0]);                              \
-        for (int j = 0; j < NA; j++) out[j] = hsum_ps(_mm256_add_ps(acc[0][j], acc[1][j]));           \
+        __m256 acc[4];                                                                                \
+        for (int j = 0; j < NA; j++) acc[j] = _mm256_setzero_ps();                                    \
+        for (int64_t b = 0; b < n / 32; b++) SIGNED32_STEP(BLOCK, quants, b, acc);                    \
+        for (int j = 0; j < NA; j++) out[j] = hsum_ps(acc[j]);                                        \
     }                                                                                                 \
     SPECIALIZE_ROWS(name)
 
@@ -161,26 +155,19 @@ FLOAT_DOT(dot_bf16, uint16_t, LOAD_BF16, kb_bf16_to_f32)
     } while (0)
 
 /// Q4_1, Q5_1: unsigned quants `quants(block)` and a minimum: Σ d·da·Σq·a + m·s (s ≈ da·Σa, a half).
+/// Summed as llama.cpp sums: one vector chain per row and a scalar chain of the m·s terms.
 #define MIN32_DOT(name, BLOCK, quants)                                                                \
     KB_AVX2_INLINE void name##_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) { \
         const BLOCK *x = w;                                                                           \
         ACTIVATION_ROWS(kb_q8_block);                                                                 \
-        __m256 acc[2][4];                                                                             \
-        __m128 extra[2][4];                                                                           \
+        __m256 acc[4];                                                                                \
+        __m128 extra[4];                                                                              \
         for (int j = 0; j < NA; j++) {                                                                \
-            acc[0][j] = acc[1][j] = _mm256_setzero_ps();                                              \
-            extra[0][j] = extra[1][j] = _mm_setzero_ps();                                             \
+            acc[j] = _mm256_setzero_ps();                                                             \
+            extra[j] = _mm_setzero_ps();                                                              \
         }                                                                                             \
-        int64_t blocks = n / 32, b = 0;                                                               \
-        if (NA == 1) { /* several rows already give independent chains */                             \
-            for (; b + 2 <= blocks; b += 2) {                                                         \
-                for (int u = 0; u < 2; u++) MIN32_STEP(BLOCK, quants, b + u, acc[u], extra[u]);      \
-            }                                                                                         \
-        }                                                                                             \
-        for (; b < blocks; b++) MIN32_STEP(BLOCK, quants, b, acc[0], extra[0]);                       \
-        for (int j = 0; j < NA; j++) {                                                                \
-            out[j] = hsum_ps(_mm256_add_ps(acc[0][j], acc[1][j])) + _mm_cvtss_f32(_mm_add_ss(extra[0][j], extra[1][j])); \
-        }                                                                                             \
+        for (int64_t b = 0; b < n / 32; b++) MIN32_STEP(BLOCK, quants, b, acc, extra);                \
+        for (int j = 0; j < NA; j++) out[j] = hsum_ps(acc[j]) + _mm_cvtss_f32(extra[j]);              \
     }                                                                                                 \
     SPECIALIZE_ROWS(name)
 
@@ -203,17 +190,39 @@ MIN32_DOT(dot_q5_1, kb_block_q5_1, Q5_1_QUANTS)
 /// Shuffle control broadcasting 16-bit element `k` (0-7) of each 128-bit lane.
 #define WORD_BROADCAST(k) _mm256_set1_epi16((short)(((2 * (k) + 1) << 8) | (2 * (k))))
 
-/// Q4_K (`HIGH_BITS` 0) and Q5_K (1): per super-block, Σ_s sc[s]·Σq·a in int32 lanes, then
-/// d·da·that − dmin·da·Σ_s m[s]·(bsums of s).
-#define K45_DOT(name, BLOCK, HIGH_BITS)                                                               \
+/// The sum of 8 int32 lanes.
+KB_AVX2_INLINE int32_t hsum_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(s);
+}
+
+/// How a K-quant kernel sums its floats, after llama.cpp's choice of kernel (each super-block's
+/// scaled sum S and minimum term M are exact integers; d, dmin are the weight's, da the activation's):
+/// - ORDER_LANES: 8 float lanes of partial sums, d·da·S − dmin·da·M per lane, horizontal sum at
+///   the end (`ggml_vec_dot_q*_K_q8_K`, one or few rows).
+/// - ORDER_REPACKED: two scalar chains, Σ S·(d·da) and Σ M·(dmin·da), subtracted at the end
+///   (its repacked Q4_K kernels, for matrices of a multiple of 8 rows); a full pass of 4 rows
+///   (its 4-row GEMM) adds once per pair of sub-blocks, fewer rows (its GEMV) once per super-block.
+/// - ORDER_TILED: one chain of fma(d·S − dmin·M, da) (its tiled K-quant GEMM, batches of 8 or more).
+enum { ORDER_LANES = 0, ORDER_REPACKED = 1, ORDER_TILED = 2 };
+
+/// Q4_K (`HIGH_BITS` 0) and Q5_K (1): per super-block, Σ_s sc[s]·Σq·a and Σ_s m[s]·(bsums of s)
+/// in integers, then d·da·S − dmin·da·M summed in `ORDER`.
+#define K45_DOT(name, BLOCK, HIGH_BITS, ORDER)                                                               \
     KB_AVX2_INLINE void name##_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) { \
         const BLOCK *x = w;                                                                           \
         ACTIVATION_ROWS(kb_q8k_block);                                                                \
         const __m256i low4 = _mm256_set1_epi8(0x0F);                                                  \
+        const int perPair = ORDER == ORDER_REPACKED && NA == 4;                                       \
         __m256 acc[4];                                                                                \
+        float sums[4] = {0}, minSums[4] = {0};                                                        \
         for (int j = 0; j < NA; j++) acc[j] = _mm256_setzero_ps();                                    \
         for (int64_t b = 0; b < n / 256; b++) {                                                       \
             const BLOCK *blk = &x[b];                                                                 \
+            uint8_t sc[8], mn[8];                                                                     \
+            kb_unpack_k_scales(blk->scales, sc, mn);                                                  \
             uint32_t u0, u1, u2;                                                                      \
             memcpy(&u0, blk->scales, 4);                                                              \
             memcpy(&u1, blk->scales + 4, 4);                                                          \
@@ -226,8 +235,10 @@ MIN32_DOT(dot_q5_1, kb_block_q5_1, Q5_1_QUANTS)
             __m128i mins = _mm256_extracti128_si256(scMin, 1);                                        \
             __m256i minPairs = _mm256_set_m128i(_mm_unpackhi_epi16(mins, mins), _mm_unpacklo_epi16(mins, mins)); \
             __m256i isum[4];                                                                          \
+            int32_t blockSum[4] = {0}, blockMin[4] = {0};                                             \
             for (int j = 0; j < NA; j++) isum[j] = _mm256_setzero_si256();                            \
             __m256i high = HIGH_BITS ? _mm256_loadu_si256((const __m256i *)((const uint8_t *)blk + 16)) : _mm256_setzero_si256(); \
+            float d = half(blk->d), dmin = half(blk->dmin);                                           \
             for (int g = 0; g < 4; g++) {                                                             \
                 __m256i qv = _mm256_loadu_si256((const __m256i *)(blk->qs + 32 * g));                 \
                 __m256i lo = _mm256_and_si256(qv, low4);                                              \
@@ -243,29 +254,54 @@ MIN32_DOT(dot_q5_1, kb_block_q5_1, Q5_1_QUANTS)
                     const int8_t *a = y[j][b].qs + 64 * g;                                            \
                     __m256i pLo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)a));   \
                     __m256i pHi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(a + 32))); \
-                    isum[j] = _mm256_add_epi32(isum[j], _mm256_add_epi32(_mm256_madd_epi16(pLo, scaleLo), \
-                                                                         _mm256_madd_epi16(pHi, scaleHi))); \
+                    __m256i pair = _mm256_add_epi32(_mm256_madd_epi16(pLo, scaleLo), _mm256_madd_epi16(pHi, scaleHi)); \
+                    if (ORDER == ORDER_LANES) { isum[j] = _mm256_add_epi32(isum[j], pair); continue; } \
+                    const int16_t *bs = y[j][b].bsums + 4 * g;                                        \
+                    int32_t pairSum = hsum_epi32(pair);                                               \
+                    int32_t pairMin = mn[2 * g] * (bs[0] + bs[1]) + mn[2 * g + 1] * (bs[2] + bs[3]);  \
+                    if (perPair) {                                                                    \
+                        float da = y[j][b].d;                                                         \
+                        sums[j] = fmaf((float)pairSum, d * da, sums[j]);                              \
+                        minSums[j] = fmaf((float)pairMin, dmin * da, minSums[j]);                     \
+                    } else {                                                                          \
+                        blockSum[j] += pairSum;                                                       \
+                        blockMin[j] += pairMin;                                                       \
+                    }                                                                                 \
                 }                                                                                     \
             }                                                                                         \
-            float d = half(blk->d), dmin = half(blk->dmin);                                           \
             for (int j = 0; j < NA; j++) {                                                            \
                 const kb_q8k_block *a = &y[j][b];                                                     \
-                __m256i msum = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)a->bsums), minPairs); \
-                acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[j]), _mm256_set1_ps(d * a->d), acc[j]); \
-                acc[j] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(dmin * a->d), acc[j]); \
+                if (ORDER == ORDER_LANES) {                                                           \
+                    __m256i msum = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)a->bsums), minPairs); \
+                    acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[j]), _mm256_set1_ps(d * a->d), acc[j]); \
+                    acc[j] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(dmin * a->d), acc[j]); \
+                } else if (ORDER == ORDER_TILED) {                                                    \
+                    float scaled = fmaf(-dmin, (float)blockMin[j], d * (float)blockSum[j]);           \
+                    sums[j] = fmaf(scaled, a->d, sums[j]);                                            \
+                } else if (!perPair) {                                                                \
+                    sums[j] = fmaf((float)blockSum[j], d * a->d, sums[j]);                            \
+                    minSums[j] = fmaf((float)blockMin[j], dmin * a->d, minSums[j]);                   \
+                }                                                                                     \
             }                                                                                         \
         }                                                                                             \
-        for (int j = 0; j < NA; j++) out[j] = hsum_ps(acc[j]);                                        \
+        for (int j = 0; j < NA; j++) {                                                                \
+            out[j] = ORDER == ORDER_LANES ? hsum_ps(acc[j]) : ORDER == ORDER_TILED ? sums[j] : sums[j] - minSums[j]; \
+        }                                                                                             \
     }                                                                                                 \
     SPECIALIZE_ROWS(name)
 
-K45_DOT(dot_q4_k, kb_block_q4_k, 0)
-K45_DOT(dot_q5_k, kb_block_q5_k, 1)
+K45_DOT(dot_q4_k, kb_block_q4_k, 0, ORDER_REPACKED)
+K45_DOT(dot_q4_k_tiled, kb_block_q4_k, 0, ORDER_TILED)
+K45_DOT(dot_q5_k, kb_block_q5_k, 1, ORDER_LANES)
+K45_DOT(dot_q5_k_tiled, kb_block_q5_k, 1, ORDER_TILED)
 
 /// Q6_K: unsigned 6-bit quants, signed 8-bit scale per 16 weights; the −32 offset goes through
 /// the activation group sums: Σ sc·Σ(q − 32)·a = Σ sc·Σq·a − 32·Σ sc·bsum.
-KB_AVX2_INLINE void dot_q6_k_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) {
+/// (`ORDER` as for K45_DOT: ORDER_LANES or ORDER_TILED; llama.cpp does not repack Q6_K on AVX2.)
+KB_AVX2_INLINE void dot_q6_k_order(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA,
+                                   const int ORDER) {
     const kb_block_q6_k *x = w;
+    float sums[4] = {0};
     ACTIVATION_ROWS(kb_q8k_block);
     const __m256i low4 = _mm256_set1_epi8(0x0F), low2 = _mm256_set1_epi8(3);
     // Within each dword (sc[2p], sc[2p+1]): broadcast the first word in the low lane, the second in the high.
@@ -304,12 +340,32 @@ KB_AVX2_INLINE void dot_q6_k_n(int64_t n, const void *w, const void *act, size_t
             const kb_q8k_block *a = &y[j][b];
             __m256i offset = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)a->bsums), scales);
             __m256i total = _mm256_sub_epi32(isum[j], _mm256_slli_epi32(offset, 5));
-            acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_set1_ps(d * a->d), acc[j]);
+            if (ORDER == ORDER_TILED) {
+                sums[j] = fmaf(d * (float)hsum_epi32(total), a->d, sums[j]);
+            } else {
+                acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_set1_ps(d * a->d), acc[j]);
+            }
         }
     }
-    for (int j = 0; j < NA; j++) out[j] = hsum_ps(acc[j]);
+    for (int j = 0; j < NA; j++) out[j] = ORDER == ORDER_TILED ? sums[j] : hsum_ps(acc[j]);
+}
+KB_AVX2_INLINE void dot_q6_k_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) {
+    dot_q6_k_order(n, w, act, act_stride, out, NA, ORDER_LANES);
+}
+KB_AVX2_INLINE void dot_q6_k_tiled_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) {
+    dot_q6_k_order(n, w, act, act_stride, out, NA, ORDER_TILED);
 }
 SPECIALIZE_ROWS(dot_q6_k)
+SPECIALIZE_ROWS(dot_q6_k_tiled)
+
+kb_dot_fn kb_avx2_dot_tiled(int type) {
+    switch (type) {
+    case KB_TYPE_Q4_K: return dot_q4_k_tiled;
+    case KB_TYPE_Q5_K: return dot_q5_k_tiled;
+    case KB_TYPE_Q6_K: return dot_q6_k_tiled;
+    default: return NULL;
+    }
+}
 
 kb_dot_fn kb_avx2_dot(int type) {
     switch (type) {

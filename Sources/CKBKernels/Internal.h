@@ -103,6 +103,8 @@ void kb_generic_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out);
 #if defined(__x86_64__) || defined(_M_X64)
 #define KB_HAVE_X86 1
 kb_dot_fn kb_avx2_dot(int type);
+/// The K-quant kernels summing in the order of llama.cpp's tiled GEMM (batches of 8 rows or more), or NULL.
+kb_dot_fn kb_avx2_dot_tiled(int type);
 void kb_avx2_quantize_q8(const float *x, int64_t n, kb_q8_block *out);
 void kb_avx2_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out);
 #endif

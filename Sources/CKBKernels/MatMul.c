@@ -42,10 +42,26 @@ void kb_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out, kb_isa isa) {
 /// L1/L2 while every group of four activation rows passes over it.
 enum { ROW_TILE = 16, ROWS_PER_PASS = 4 };
 
-void kb_matmul(int type, const void *w, size_t row_bytes, int64_t n_in, int64_t row_begin,
+/// llama.cpp sums K-quant products in another order for batches of 8 rows or more (its tiled
+/// GEMM) unless it repacked the matrix (Q4_K with a multiple of 8 rows, see AVX2.c); kb follows
+/// it, so that its activations round as llama.cpp's.
+static kb_dot_fn select_batch_dot(int type, int64_t n_out, int64_t batch, kb_isa isa) {
+#ifdef KB_HAVE_X86
+    int repacked = type == KB_TYPE_Q4_K && n_out % 8 == 0;
+    if (isa == KB_ISA_BEST && kb_cpu_has_avx2() && batch >= 8 && !repacked) {
+        kb_dot_fn tiled = kb_avx2_dot_tiled(type);
+        if (tiled) return tiled;
+    }
+#endif
+    (void)n_out;
+    (void)batch;
+    return select_dot(type, isa);
+}
+
+void kb_matmul(int type, const void *w, size_t row_bytes, int64_t n_in, int64_t n_out, int64_t row_begin,
                int64_t row_end, const void *act, size_t act_row_bytes, int64_t batch, float *out,
                int64_t out_stride, kb_isa isa) {
-    kb_dot_fn dot = select_dot(type, isa);
+    kb_dot_fn dot = select_batch_dot(type, n_out, batch, isa);
     if (!dot) return;
     const char *weights = w, *activations = act;
     if (batch == 1) {

@@ -71,13 +71,25 @@ int kb_matmul_supports(int type);
 
 /// out[b × out_stride + r] = Σᵢ W[r][i] · x[b][i] for rows r in [row_begin, row_end) and b < batch.
 ///
-/// - w: the whole weight matrix, rows of `row_bytes` bytes in ggml type `type`, `n_in` weights each.
+/// - w: the whole weight matrix, `n_out` rows of `row_bytes` bytes in ggml type `type`, `n_in`
+///   weights each. (The matrix's shape and `batch` choose the summation order of the SIMD
+///   kernels: llama.cpp's, which depends on them.)
 /// - act: `batch` activation rows, `act_row_bytes` apart: floats for F32/F16/BF16 weights,
 ///   `kb_q8_block`s for Q4_0/Q4_1/Q5_0/Q5_1/Q8_0, `kb_q8k_block`s for Q4_K/Q5_K/Q6_K.
 /// Up to four activation rows share each pass over a weight row.
-void kb_matmul(int type, const void *w, size_t row_bytes, int64_t n_in, int64_t row_begin,
+void kb_matmul(int type, const void *w, size_t row_bytes, int64_t n_in, int64_t n_out, int64_t row_begin,
                int64_t row_end, const void *act, size_t act_row_bytes, int64_t batch, float *out,
                int64_t out_stride, kb_isa isa);
+
+// MARK: - Element-wise functions
+
+/// SwiGLU in place over `n` floats: gate[i] = gate[i] / (1 + e^−gate[i]) · up[i], with e^x as
+/// ggml's CPU backend computes it (a polynomial within ~1.5 ulp of expf; the C library's expf for
+/// a tail of fewer than 8), so results are llama.cpp's to the bit.
+void kb_swiglu(float *gate, const float *up, int64_t n, kb_isa isa);
+
+/// e^x as `kb_swiglu` and `kb_attention`'s softmax compute it (ggml's polynomial; exposed for tests).
+float kb_exp(float x);
 
 // MARK: - Attention and the F16 KV cache
 
@@ -92,9 +104,12 @@ void kb_f16_to_f32_row(const uint16_t *x, float *out, int64_t n, kb_isa isa);
 /// attends to key/value positions `0 ..< first_length + r`; its output goes to
 /// `out + r × out_row_stride + h × head_dim`.
 ///
-/// For each query vector: s_t = scale · q·k_t, p = softmax(s) (sum in double), out = Σ p_t · v_t.
-/// With an F16 cache the query is rounded to F16 before the products and the probabilities
-/// before the sum, as llama.cpp rounds them (its attention without flash attention).
+/// For each query vector: s_t = scale · q·k_t, p = softmax(s), out = Σ p_t · v_t, computed as
+/// llama.cpp's CPU attention without flash attention computes it, to the bit: with an F16 cache
+/// the query is rounded to F16 before the products and the probabilities before the sum; dot
+/// products are summed in 8 lanes (see `single_token` for how lanes are grouped) and the lanes
+/// pairwise; e^x is ggml's polynomial; the softmax sums groups of 8 exponentials in float and
+/// the groups in double.
 typedef struct {
     const float *q;
     int64_t q_row_stride;
@@ -112,12 +127,16 @@ typedef struct {
     int head_dim;
     /// Multiplies the scores (1/√head_dim).
     float scale;
-    /// `kb_attention_scratch_floats(rows, heads, first_length, head_dim)` floats.
+    /// 1 when the forward pass evaluates a single token. llama.cpp then takes its vector dot
+    /// products (`ggml_vec_dot_f16`: four 8-lane accumulators over 32-wide steps) where a batch
+    /// takes its tiled ones (one 8-lane accumulator); the kernel sums in the same order.
+    int single_token;
+    /// `kb_attention_scratch_floats(rows, heads, first_length, head_dim, single_token)` floats.
     float *scratch;
 } kb_attention_args;
 
 /// Floats of scratch a `kb_attention` call needs.
-int64_t kb_attention_scratch_floats(int rows, int heads, int64_t first_length, int head_dim);
+int64_t kb_attention_scratch_floats(int rows, int heads, int64_t first_length, int head_dim, int single_token);
 
 /// Runs one block of attention (see `kb_attention_args`). The AVX2 path needs head_dim % 8 == 0
 /// (else the scalar reference runs).

@@ -70,13 +70,19 @@ struct Transformer: Sendable {
             layer.attentionOutput.multiply(attended.pointer, batch: n, into: projected.pointer, pool: pool, precision: products)
             VectorMath.add(projected.pointer, into: x, count: n * embedding)
 
-            // Feed-forward block.
-            RMSNorm.apply(x, rows: n, width: embedding, gain: layer.feedForwardNorm, epsilon: hyper.rmsNormEpsilon, into: xn)
-            layer.gate.multiply(xn, batch: n, into: gate.pointer, pool: pool, precision: products)
-            layer.up.multiply(xn, batch: n, into: up.pointer, pool: pool, precision: products)
-            VectorMath.swiGLU(gate: gate.pointer, up: up.pointer, count: n * hidden)
-            layer.down.multiply(gate.pointer, batch: n, into: projected.pointer, pool: pool, precision: products)
-            VectorMath.add(projected.pointer, into: x, count: n * embedding)
+            // Feed-forward block. After the last attention only the rows whose logits are wanted
+            // matter (the KV cache is complete): as llama.cpp, the last feed-forward runs on those
+            // alone (which also sums their products as llama.cpp's kernels for that many rows do).
+            let first = index == weights.layers.count - 1 ? n - logitRows : 0
+            let rows = n - first
+            guard rows > 0 else { continue }
+            let xr = x + first * embedding
+            RMSNorm.apply(xr, rows: rows, width: embedding, gain: layer.feedForwardNorm, epsilon: hyper.rmsNormEpsilon, into: xn)
+            layer.gate.multiply(xn, batch: rows, into: gate.pointer, pool: pool, precision: products)
+            layer.up.multiply(xn, batch: rows, into: up.pointer, pool: pool, precision: products)
+            VectorMath.swiGLU(gate: gate.pointer, up: up.pointer, rows: rows, width: hidden)
+            layer.down.multiply(gate.pointer, batch: rows, into: projected.pointer, pool: pool, precision: products)
+            VectorMath.add(projected.pointer, into: xr, count: rows * embedding)
         }
 
         // Logits of the last `logitRows` positions only.

@@ -111,7 +111,7 @@ public struct WeightMatrix: Sendable {
         let tasks = (outputs + rowsPerTask - 1) / rowsPerTask
         pool.parallelFor(tasks) { task in
             let begin = task * rowsPerTask, end = min(outputs, begin + rowsPerTask)
-            kb_matmul(type, weights, weightRowBytes, Int64(inputs), Int64(begin), Int64(end),
+            kb_matmul(type, weights, weightRowBytes, Int64(inputs), Int64(outputs), Int64(begin), Int64(end),
                       input, rowBytes, Int64(batch), output, Int64(outputs), kernels.isa)
         }
     }

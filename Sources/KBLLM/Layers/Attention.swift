@@ -20,6 +20,8 @@ enum Attention {
         let heads = hyper.headCount, headDim = hyper.headDimension, group = hyper.groupSize
         let kvHeads = hyper.kvHeadCount, width = heads * headDim
         let scale = 1 / Float(headDim).squareRoot()
+        // One token sums its dot products as llama.cpp's vector kernel does, a batch as its tiled one.
+        let singleToken: Int32 = rows == 1 ? 1 : 0
         // About 32 query vectors per block: enough to amortize loading (and converting) a tile,
         // few enough that the block's scores stay in L2.
         let rowsPerTask = max(1, 32 / group)
@@ -32,7 +34,7 @@ enum Attention {
             let firstRow = chunk * rowsPerTask, blockRows = min(rows, firstRow + rowsPerTask) - firstRow
             let firstHead = kvHead * group + split * headsPerTask
             let firstLength = start + firstRow + 1
-            let scratchCount = Int(kb_attention_scratch_floats(Int32(blockRows), Int32(headsPerTask), Int64(firstLength), Int32(headDim)))
+            let scratchCount = Int(kb_attention_scratch_floats(Int32(blockRows), Int32(headsPerTask), Int64(firstLength), Int32(headDim), singleToken))
             withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
                 var args = kb_attention_args(
                     q: queries + firstRow * width + firstHead * headDim, q_row_stride: Int64(width),
@@ -41,7 +43,7 @@ enum Attention {
                     k: cache.key(layer: layer, head: kvHead, position: 0),
                     v: cache.value(layer: layer, head: kvHead, position: 0),
                     kv_type: cache.precision.kernelType, head_dim: Int32(headDim), scale: scale,
-                    scratch: scratch.baseAddress!)
+                    single_token: singleToken, scratch: scratch.baseAddress!)
                 kb_attention(&args, kernels.isa)
             }
         }

@@ -2,6 +2,12 @@ import Foundation
 
 /// Rotary position embeddings (RoPE): rotates pairs of a head's dimensions by angles that grow
 /// with the token's position, `θᵢ = position · base^(-2i/d)` for pair `i` of the `d` rotated dims.
+///
+/// The angles are rounded as ggml's CPU `rope` rounds them, so that keys and queries match
+/// llama.cpp's to the bit: in float, `θ₀ = position` and `θᵢ₊₁ = θᵢ · base^(-2/d)` (the factor
+/// from `powf`), then `cosf`/`sinf` of each; each rotated value is one product plus one fused
+/// multiply-add, as llama.cpp's build (GCC, FMA contraction) computes it. (Exact angles differ
+/// from these by a few ulp, which is enough to move F16-rounded keys and int8-rounded activations.)
 struct RotaryEmbedding: Sendable {
     /// The rotated dimensions per head (the rest pass through).
     let dimension: Int
@@ -9,25 +15,25 @@ struct RotaryEmbedding: Sendable {
     let headDimension: Int
     /// Which dimensions form a pair.
     let style: RopeStyle
-    /// `base^(-2i/d)` for each pair `i`: `dimension / 2` values.
-    let inverseFrequencies: [Double]
+    /// `base^(-2/d)` in float: the ratio of consecutive pairs' angles.
+    let angleRatio: Float
 
     init(hyper: ModelHyperparameters) {
         dimension = hyper.ropeDimension
         headDimension = hyper.headDimension
         style = hyper.ropeStyle
-        let base = Double(hyper.ropeFrequencyBase), d = Double(hyper.ropeDimension)
-        inverseFrequencies = (0..<hyper.ropeDimension / 2).map { pow(base, -2 * Double($0) / d) }
+        angleRatio = powf(hyper.ropeFrequencyBase, -2 / Float(hyper.ropeDimension))
     }
 
     /// Rotates `heads` consecutive heads of `x` (`heads × headDimension` floats) for `position`.
     func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, position: Int) {
         let pairs = dimension / 2
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * pairs) { table in
+            var theta = Float(position)
             for i in 0..<pairs {
-                let angle = Double(position) * inverseFrequencies[i]
-                table[2 * i] = Float(cos(angle))
-                table[2 * i + 1] = Float(sin(angle))
+                table[2 * i] = cosf(theta)
+                table[2 * i + 1] = sinf(theta)
+                theta *= angleRatio
             }
             for head in 0..<heads {
                 let h = x + head * headDimension
@@ -35,8 +41,9 @@ struct RotaryEmbedding: Sendable {
                     let (a, b) = style == .adjacentPairs ? (2 * i, 2 * i + 1) : (i, i + pairs)
                     let cosine = table[2 * i], sine = table[2 * i + 1]
                     let x0 = h[a], x1 = h[b]
-                    h[a] = x0 * cosine - x1 * sine
-                    h[b] = x0 * sine + x1 * cosine
+                    // Fused as GCC contracts ggml's `x0*cos - x1*sin` and `x0*sin + x1*cos`.
+                    h[a] = (-(x1 * sine)).addingProduct(x0, cosine)
+                    h[b] = (x1 * cosine).addingProduct(x0, sine)
                 }
             }
         }

@@ -1,3 +1,4 @@
+import CKBKernels
 import Foundation
 
 /// Small element-wise operations of the forward pass.
@@ -17,11 +18,12 @@ enum VectorMath {
         }
     }
 
-    /// SwiGLU: `gate[i] = silu(gate[i]) · up[i]` where `silu(x) = x / (1 + e^-x)`.
-    static func swiGLU(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count {
-            let g = gate[i]
-            gate[i] = g / (1 + exp(-g)) * up[i]
+    /// SwiGLU over `rows` rows of `width`: `gate[i] = silu(gate[i]) · up[i]` where
+    /// `silu(x) = x / (1 + e^-x)`, with e^x rounded as llama.cpp rounds it (`kb_swiglu`), row by
+    /// row as ggml applies it.
+    static func swiGLU(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, rows: Int, width: Int) {
+        for row in 0..<rows {
+            kb_swiglu(gate + row * width, up + row * width, Int64(width), KernelSet.automatic.isa)
         }
     }
 
