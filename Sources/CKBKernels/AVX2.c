@@ -221,16 +221,10 @@ enum { ORDER_LANES = 0, ORDER_REPACKED = 1, ORDER_TILED = 2 };
         for (int j = 0; j < NA; j++) acc[j] = _mm256_setzero_ps();                                    \
         for (int64_t b = 0; b < n / 256; b++) {                                                       \
             const BLOCK *blk = &x[b];                                                                 \
-            uint8_t sc[8], mn[8];                                                                     \
-            kb_unpack_k_scales(blk->scales, sc, mn);                                                  \
-            uint32_t u0, u1, u2;                                                                      \
-            memcpy(&u0, blk->scales, 4);                                                              \
-            memcpy(&u1, blk->scales + 4, 4);                                                          \
-            memcpy(&u2, blk->scales + 8, 4);                                                          \
-            uint32_t scLow = u0 & 0x3F3F3F3Fu, minLow = u1 & 0x3F3F3F3Fu;                             \
-            uint32_t scHigh = (u2 & 0x0F0F0F0Fu) | (((u0 >> 6) & 0x03030303u) << 4);                  \
-            uint32_t minHigh = ((u2 >> 4) & 0x0F0F0F0Fu) | (((u1 >> 6) & 0x03030303u) << 4);          \
-            __m256i scMin = _mm256_cvtepu8_epi16(_mm_setr_epi32((int)scLow, (int)scHigh, (int)minLow, (int)minHigh)); \
+            uint8_t scMinBytes[16]; /* the 8 scales, then the 8 minimums */                           \
+            kb_unpack_k_scales(blk->scales, scMinBytes, scMinBytes + 8);                              \
+            const uint8_t *mn = scMinBytes + 8;                                                       \
+            __m256i scMin = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)scMinBytes));       \
             __m256i scales = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(scMin));              \
             __m128i mins = _mm256_extracti128_si256(scMin, 1);                                        \
             __m256i minPairs = _mm256_set_m128i(_mm_unpackhi_epi16(mins, mins), _mm_unpacklo_epi16(mins, mins)); \
