@@ -5,10 +5,15 @@
 #include "Internal.h"
 #include "Exp.h"
 
+/// The tail of fewer than 8 values, with the C library's expf (ggml's scalar `ggml_silu_f32`).
+static void swiglu_tail(float *gate, const float *up, int64_t from, int64_t n) {
+    for (int64_t i = from; i < n; i++) gate[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
+}
+
 static void generic_swiglu(float *gate, const float *up, int64_t n) {
     int64_t whole = n / 8 * 8;
     for (int64_t i = 0; i < whole; i++) gate[i] = kb_silu_mul_scalar(gate[i], up[i]);
-    for (int64_t i = whole; i < n; i++) gate[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
+    swiglu_tail(gate, up, whole, n);
 }
 
 #ifdef KB_HAVE_X86
@@ -20,7 +25,7 @@ static __attribute__((target("avx2,fma"))) void avx2_swiglu(float *gate, const f
         __m256 silu = _mm256_div_ps(x, _mm256_add_ps(one, kb_exp_avx2(_mm256_sub_ps(_mm256_setzero_ps(), x))));
         _mm256_storeu_ps(gate + i, _mm256_mul_ps(silu, _mm256_loadu_ps(up + i)));
     }
-    for (; i < n; i++) gate[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
+    swiglu_tail(gate, up, i, n);
 }
 #endif
 

@@ -42,6 +42,7 @@ struct Transformer: Sendable {
         let gate = ScratchBuffer(n * hidden)              // (n, feedForward)
         let up = ScratchBuffer(n * hidden)                // (n, feedForward)
         let x = residual.pointer, xn = normed.pointer
+        let angles = rope.angles(start: start, rows: n)   // (n, ropeDimension): RoPE's cos/sin, all layers
 
         for (row, token) in tokens.enumerated() {
             let id = Int(token)
@@ -59,9 +60,12 @@ struct Transformer: Sendable {
             if let bias = layer.queryBias { VectorMath.addBias(bias, to: queries.pointer, rows: n, width: queryWidth) }
             if let bias = layer.keyBias { VectorMath.addBias(bias, to: keys.pointer, rows: n, width: kvWidth) }
             if let bias = layer.valueBias { VectorMath.addBias(bias, to: values.pointer, rows: n, width: kvWidth) }
-            for row in 0..<n {
-                rope.apply(queries.pointer + row * queryWidth, heads: hyper.headCount, position: start + row)
-                rope.apply(keys.pointer + row * kvWidth, heads: hyper.kvHeadCount, position: start + row)
+            angles.withUnsafeBufferPointer { angles in
+                for row in 0..<n {
+                    let rowAngles = angles.baseAddress! + row * rope.dimension
+                    rope.apply(queries.pointer + row * queryWidth, heads: hyper.headCount, angles: rowAngles)
+                    rope.apply(keys.pointer + row * kvWidth, heads: hyper.kvHeadCount, angles: rowAngles)
+                }
             }
             cache.store(layer: index, start: start, rows: n, k: keys.pointer, v: values.pointer)
             Attention.apply(

@@ -25,26 +25,34 @@ struct RotaryEmbedding: Sendable {
         angleRatio = powf(hyper.ropeFrequencyBase, -2 / Float(hyper.ropeDimension))
     }
 
-    /// Rotates `heads` consecutive heads of `x` (`heads × headDimension` floats) for `position`.
-    func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, position: Int) {
-        let pairs = dimension / 2
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * pairs) { table in
-            var theta = Float(position)
-            for i in 0..<pairs {
-                table[2 * i] = cosf(theta)
-                table[2 * i + 1] = sinf(theta)
+    /// `(cos θᵢ, sin θᵢ)` of every pair at positions `start..<start + rows`, interleaved:
+    /// `rows × dimension` floats, the same for every layer and for queries and keys.
+    func angles(start: Int, rows: Int) -> [Float] {
+        var table = [Float](repeating: 0, count: rows * dimension)
+        for row in 0..<rows {
+            var theta = Float(start + row)
+            for i in 0..<dimension / 2 {
+                table[row * dimension + 2 * i] = cosf(theta)
+                table[row * dimension + 2 * i + 1] = sinf(theta)
                 theta *= angleRatio
             }
-            for head in 0..<heads {
-                let h = x + head * headDimension
-                for i in 0..<pairs {
-                    let (a, b) = style == .adjacentPairs ? (2 * i, 2 * i + 1) : (i, i + pairs)
-                    let cosine = table[2 * i], sine = table[2 * i + 1]
-                    let x0 = h[a], x1 = h[b]
-                    // Fused as GCC contracts ggml's `x0*cos - x1*sin` and `x0*sin + x1*cos`.
-                    h[a] = (-(x1 * sine)).addingProduct(x0, cosine)
-                    h[b] = (x1 * cosine).addingProduct(x0, sine)
-                }
+        }
+        return table
+    }
+
+    /// Rotates `heads` consecutive heads of `x` (`heads × headDimension` floats) by one row of
+    /// ``angles(start:rows:)`` (`dimension` floats).
+    func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, angles table: UnsafePointer<Float>) {
+        let pairs = dimension / 2
+        for head in 0..<heads {
+            let h = x + head * headDimension
+            for i in 0..<pairs {
+                let (a, b) = style == .adjacentPairs ? (2 * i, 2 * i + 1) : (i, i + pairs)
+                let cosine = table[2 * i], sine = table[2 * i + 1]
+                let x0 = h[a], x1 = h[b]
+                // Fused as GCC contracts ggml's `x0*cos - x1*sin` and `x0*sin + x1*cos`.
+                h[a] = (-(x1 * sine)).addingProduct(x0, cosine)
+                h[b] = (x1 * cosine).addingProduct(x0, sine)
             }
         }
     }
