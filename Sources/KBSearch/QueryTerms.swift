@@ -2,7 +2,7 @@ import Foundation
 import KBStore
 
 /// A search term extracted from user text: a word, or a run of CJK characters matched as a phrase.
-public enum QueryTerm: Sendable, Equatable {
+public enum QueryTerm: Sendable, Hashable {
     case word(String)
     case ideographs([Unicode.Scalar])
 }
@@ -13,7 +13,14 @@ public enum QueryTerm: Sendable, Equatable {
 /// character is a token), so FTS5 operators and punctuation in the input (`"AND (`, `NEAR/`, `*`,
 /// `:`) are just separators. Each word is quoted; each CJK run becomes a phrase of its characters.
 /// Terms are OR-ed and ranked by BM25; common English words are dropped when other terms remain.
+/// At most ``maxTerms`` distinct terms are kept (the first ones), so no text makes a query of
+/// unbounded cost.
 public enum QueryTerms {
+    /// The most distinct terms one query searches for.
+    public static let maxTerms = 64
+
+    /// The distinct terms of `text`, in order of first appearance, at most ``maxTerms``.
+    /// - Complexity: O(n) in the length of the text.
     public static func parse(_ text: String) -> [QueryTerm] {
         var terms: [QueryTerm] = []
         var word = String.UnicodeScalarView()
@@ -39,7 +46,8 @@ public enum QueryTerms {
         flushWord()
         flushRun()
         var unique: [QueryTerm] = []
-        for term in terms where !unique.contains(term) { unique.append(term) }
+        var seen = Set<QueryTerm>()
+        for term in terms where unique.count < maxTerms && seen.insert(term).inserted { unique.append(term) }
         let content = unique.filter { term in
             if case .word(let w) = term { return !Stopwords.english.contains(w) }
             return true

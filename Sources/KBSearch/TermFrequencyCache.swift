@@ -13,8 +13,12 @@ final class TermFrequencyCache: @unchecked Sendable {
 
     /// Re-read a frequency once the chunk count has moved by more than this fraction.
     static let refreshFraction = 0.05
-    /// Entries kept per map; when full, the map is cleared (queries refill it in one pass).
-    let capacity: Int
+    /// The bytes of text (words, stems, database paths) each map may hold; when an addition would
+    /// pass it, the map is cleared (queries refill it in one pass). Counting bytes, not entries,
+    /// bounds the memory whatever the words: a query can hold a "word" of thousands of bytes.
+    let byteCapacity: Int
+    /// Bookkeeping bytes counted per entry on top of its text (dictionary slot, string headers).
+    static let entryOverhead = 64
 
     private struct FrequencyKey: Hashable {
         let database: String
@@ -27,12 +31,18 @@ final class TermFrequencyCache: @unchecked Sendable {
 
     private let lock = NSLock()
     private var stems: [String: String?] = [:]
+    private var stemBytes = 0
     private var frequencies: [FrequencyKey: Frequency] = [:]
+    private var frequencyBytes = 0
     /// Lookups answered from the cache, and those that had to read the index (for tests and stats).
     private(set) var hits = 0
     private(set) var misses = 0
 
-    init(capacity: Int = 50_000) { self.capacity = capacity }
+    /// - Parameter byteCapacity: the budget of each map (default 8 MiB, so at most 16 MiB in all).
+    init(byteCapacity: Int = 8 << 20) { self.byteCapacity = byteCapacity }
+
+    /// The bytes of text held now (both maps, with the per-entry overhead).
+    var bytesHeld: Int { lock.withLock { stemBytes + frequencyBytes } }
 
     /// The stems of `words`, stemming only the words not seen before with `stem`.
     func stems(_ words: [String], stem: ([String]) -> [String?]) -> [String?] {
@@ -48,8 +58,15 @@ final class TermFrequencyCache: @unchecked Sendable {
                 if let known = stems[word] { return known }  // a stem, or nil for a word with none
                 return nil
             }
-            if !fresh.isEmpty && stems.count + fresh.count > capacity { stems.removeAll(keepingCapacity: true) }
-            stems.merge(fresh) { _, new in new }
+            let added = fresh.reduce(0) { $0 + Self.entryOverhead + $1.key.utf8.count + ($1.value?.utf8.count ?? 0) }
+            if !fresh.isEmpty && stemBytes + added > byteCapacity {
+                stems.removeAll()
+                stemBytes = 0
+            }
+            guard added <= byteCapacity else { return result }   // larger than the whole budget: not kept
+            for (word, stem) in fresh where stems.updateValue(stem, forKey: word) == nil {
+                stemBytes += Self.entryOverhead + word.utf8.count + (stem?.utf8.count ?? 0)
+            }
             return result
         }
     }
@@ -70,8 +87,18 @@ final class TermFrequencyCache: @unchecked Sendable {
         let documents = try read()
         lock.withLock {
             misses += 1
-            if frequencies.count >= capacity { frequencies.removeAll(keepingCapacity: true) }
-            frequencies[key] = documents.map { Frequency(documents: $0, chunkCountWhenRead: chunkCount) }
+            let size = Self.entryOverhead + database.utf8.count + stem.utf8.count
+            if frequencyBytes + size > byteCapacity {
+                frequencies.removeAll()
+                frequencyBytes = 0
+            }
+            guard size <= byteCapacity else { return }
+            if let documents {
+                let entry = Frequency(documents: documents, chunkCountWhenRead: chunkCount)
+                if frequencies.updateValue(entry, forKey: key) == nil { frequencyBytes += size }
+            } else if frequencies.removeValue(forKey: key) != nil {
+                frequencyBytes -= size
+            }
         }
         return documents
     }

@@ -161,7 +161,8 @@ final class CommonTermPruningTests: XCTestCase {
     }
 
     func testStemCacheMatchesTheStemmer() {
-        let cache = TermFrequencyCache(capacity: 3)
+        // Room for the first call's four words, not for a fifth (each costs its text, its stem and the overhead).
+        let cache = TermFrequencyCache(byteCapacity: 4 * (TermFrequencyCache.entryOverhead + 24))
         var calls = 0
         let stem = { (words: [String]) -> [String?] in calls += 1; return TermStatistics.stems(words) }
         let words = ["libraries", "running", "café", "configurations", "running"]
@@ -173,5 +174,33 @@ final class CommonTermPruningTests: XCTestCase {
         XCTAssertEqual(calls, 2)
         XCTAssertEqual(cache.stems(["running"], stem: stem), ["run"], "over capacity the map was cleared: refilled, never wrong")
         XCTAssertEqual(calls, 3)
+    }
+
+    /// A "word" can be thousands of bytes (one letter with a long run of combining marks counts as
+    /// one character): the cache holds bytes up to its budget, never entries of any size.
+    func testTermCacheMemoryIsBoundedInBytesWhateverTheWords() throws {
+        let budget = 64 << 10
+        let cache = TermFrequencyCache(byteCapacity: budget)
+        let marks = String(repeating: "\u{0301}", count: 2000)   // 4,000 bytes of combining acute accents
+        for i in 0..<200 {
+            let word = "a\(i)" + marks
+            _ = cache.stems([word]) { words in words.map { $0 } }
+            _ = cache.documentFrequency(of: word, in: "kb.sqlite", chunkCount: 10) { 1 }
+            XCTAssertLessThanOrEqual(cache.bytesHeld, 2 * budget, "after \(i + 1) words")
+        }
+        XCTAssertGreaterThan(cache.bytesHeld, 0)
+        let huge = String(repeating: "x", count: budget * 2)
+        _ = cache.stems([huge]) { $0 }
+        XCTAssertLessThanOrEqual(cache.bytesHeld, 2 * budget, "a word larger than the budget is not kept")
+    }
+
+    func testQueriesKeepAtMostMaxTermsDistinctTerms() {
+        let words = (0..<20_000).map { "w\($0)" }
+        let text = (words + words).joined(separator: " ")
+        let terms = QueryTerms.parse(text)
+        XCTAssertEqual(terms.count, QueryTerms.maxTerms)
+        XCTAssertEqual(terms.first, .word("w0"))
+        XCTAssertEqual(terms.last, .word("w\(QueryTerms.maxTerms - 1)"))
+        XCTAssertEqual(QueryTerms.parse("logs Logs LOGS rotate logs"), [.word("logs"), .word("rotate")])
     }
 }
