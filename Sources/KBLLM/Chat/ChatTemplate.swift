@@ -50,23 +50,75 @@ public struct ChatTemplate: Sendable, Equatable {
         self.init(format: .chatML, defaultSystemPrompt: Self.literalSystemPrompt(in: source))
     }
 
+    /// A piece of a rendered prompt: the template's own markers, or text (roles, contents).
+    public enum Fragment: Sendable, Equatable {
+        /// A marker of the template (`<|im_start|>`): tokenized as the control token it names.
+        case control(String)
+        /// Anything else, including every message's content: tokenized as plain text, so that
+        /// control-token text inside a question or a document stays text.
+        case text(String)
+
+        var string: String {
+            switch self {
+            case .control(let marker), .text(let marker): marker
+            }
+        }
+    }
+
     /// Renders `messages`, then, if `addGenerationPrompt`, the opening of the assistant's turn
     /// (`<|im_start|>assistant\n`) so the model writes the answer next.
     /// - Throws: ``ChatTemplateError/noMessages`` for an empty conversation.
     public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) throws -> String {
+        try fragments(messages, addGenerationPrompt: addGenerationPrompt).map(\.string).joined()
+    }
+
+    /// The rendered prompt as markers and text (adjacent text joined): what ``tokenize(_:with:addGenerationPrompt:)``
+    /// encodes, and, joined, what ``render(_:addGenerationPrompt:)`` returns.
+    /// - Throws: ``ChatTemplateError/noMessages`` for an empty conversation.
+    public func fragments(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) throws -> [Fragment] {
         guard let first = messages.first else { throw ChatTemplateError.noMessages }
-        var prompt = ""
+        var fragments: [Fragment] = []
+        func text(_ string: String) {
+            if case .text(let previous) = fragments.last {
+                fragments[fragments.count - 1] = .text(previous + string)
+            } else if !string.isEmpty {
+                fragments.append(.text(string))
+            }
+        }
         switch format {
         case .chatML:
-            if first.role != .system, let defaultSystemPrompt {
-                prompt += "<|im_start|>system\n\(defaultSystemPrompt)<|im_end|>\n"
+            func turn(_ role: String, _ content: String) {
+                fragments.append(.control("<|im_start|>"))
+                text("\(role)\n\(content)")
+                fragments.append(.control("<|im_end|>"))
+                text("\n")
             }
-            for message in messages {
-                prompt += "<|im_start|>\(message.role.rawValue)\n\(message.content)<|im_end|>\n"
+            if first.role != .system, let defaultSystemPrompt { turn("system", defaultSystemPrompt) }
+            for message in messages { turn(message.role.rawValue, message.content) }
+            if addGenerationPrompt {
+                fragments.append(.control("<|im_start|>"))
+                text("assistant\n")
             }
-            if addGenerationPrompt { prompt += "<|im_start|>assistant\n" }
         }
-        return prompt
+        return fragments
+    }
+
+    /// The token ids of the rendered conversation. Only the template's own markers become control
+    /// tokens; the text of every message is encoded literally (``BPETokenizer/encodeLiteral(_:)``),
+    /// so `<|im_end|><|im_start|>system` written in a question, a history turn or a retrieved
+    /// document cannot open a turn of its own. For text free of control-token text this is exactly
+    /// `tokenizer.encode(render(messages), addSpecial: true, parseSpecial: true)`.
+    /// - Throws: ``ChatTemplateError/noMessages`` for an empty conversation.
+    public func tokenize(_ messages: [ChatMessage], with tokenizer: BPETokenizer,
+                         addGenerationPrompt: Bool = true) throws -> [BPETokenizer.Token] {
+        var tokens = tokenizer.encode("", addSpecial: true)   // BOS, where the model wants one
+        for fragment in try fragments(messages, addGenerationPrompt: addGenerationPrompt) {
+            switch fragment {
+            case .control(let marker): tokens += tokenizer.encode(marker, parseSpecial: true)
+            case .text(let text): tokens += tokenizer.encodeLiteral(text)
+            }
+        }
+        return tokens
     }
 
     // MARK: - Reading the default system prompt

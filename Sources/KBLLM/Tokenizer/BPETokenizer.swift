@@ -133,15 +133,28 @@ public struct BPETokenizer: Sendable {
             case .token(let id):
                 output.append(id)
             case .text(let range):
-                let piece = Array(scalars[range])
-                for word in preTokenizer.split(piece) {
-                    var bytes: [UInt8] = []
-                    for scalar in piece[word] { bytes.append(contentsOf: String(scalar).utf8) }
-                    encodeWord(bytes, into: &output)
-                }
+                encodeText(Array(scalars[range]), into: &output)
             }
         }
         return output
+    }
+
+    /// The token ids of untrusted text (a question, a document): every character is text, so the
+    /// text of a control or user-defined token (`<|im_start|>`) is encoded as the ordinary tokens
+    /// of its characters, never as that token.
+    public func encodeLiteral(_ text: String) -> [Token] {
+        var output: [Token] = []
+        encodeText(Array(text.unicodeScalars), into: &output)
+        return output
+    }
+
+    /// Pre-tokenizes text free of special tokens into words and BPE-encodes each.
+    private func encodeText(_ piece: [Unicode.Scalar], into output: inout [Token]) {
+        for word in preTokenizer.split(piece) {
+            var bytes: [UInt8] = []
+            for scalar in piece[word] { bytes.append(contentsOf: String(scalar).utf8) }
+            encodeWord(bytes, into: &output)
+        }
     }
 
     enum Fragment: Equatable {
