@@ -46,20 +46,28 @@ public final class KnowledgeServer: Sendable {
         return table
     }
 
-    /// The router with every route and middleware.
+    /// The router with every route and middleware. Paths are checked for canonical form first;
+    /// then each `/v1/` route sits in the group of its ``RouteAccess``, whose ``AuthMiddleware``
+    /// decides by the route matched (the operations routes are open).
     func makeRouter() -> Router<KBRequestContext> {
         let router = Router(context: KBRequestContext.self)
-        let table = routeTable
         router.add(middleware: RequestLogMiddleware(metrics: metrics))
-        router.add(middleware: ErrorMiddleware(routes: table))
-        router.add(middleware: AuthMiddleware(keys: keys, readsRequireKey: configuration.readsRequireKey,
-                                              anonymousWrites: configuration.anonymousWrites))
+        router.add(middleware: ErrorMiddleware(routes: routeTable))
+        router.add(middleware: CanonicalPathMiddleware())
         addOperationsRoutes(router)
-        addSearchRoutes(router)
-        addDocumentRoutes(router)
-        addAnswerRoutes(router)
-        addOpenAIRoutes(router)
+        let reads = router.group().add(middleware: authorization(.read))
+        addSearchRoutes(reads)
+        addDocumentReadRoutes(reads)
+        addAnswerRoutes(reads)
+        addOpenAIRoutes(reads)
+        let writes = router.group().add(middleware: authorization(.write))
+        addDocumentWriteRoutes(writes)
         return router
+    }
+
+    private func authorization(_ access: RouteAccess) -> AuthMiddleware {
+        AuthMiddleware(access: access, keys: keys, readsRequireKey: configuration.readsRequireKey,
+                       anonymousWrites: configuration.anonymousWrites)
     }
 
     /// The Hummingbird application as a service: run it in a `ServiceGroup`; its graceful shutdown
@@ -87,20 +95,35 @@ public final class KnowledgeServer: Sendable {
 
     /// Reads a JSON body within the body size limit and the body timeout (408 when the client is too slow).
     func readBody(_ request: Request, limit: Int? = nil) async throws -> ByteBuffer {
-        let limit = limit ?? configuration.maxBodyBytes
-        let seconds = configuration.bodyTimeout
-        return try await withDeadline(seconds, timeoutError: APIError(
-            .requestTimeout, "request_timeout", "the request body did not arrive within \(seconds) s")) {
-            try await JSONBody.collect(request, limit: limit)
-        }
+        try await readBody(request.body, headers: request.headers, limit: limit)
     }
 
-    /// Runs a non-streaming answer, cancelling it when the client closes its connection (Hummingbird
-    /// watches the inbound side of the connection meanwhile, so the connection is closed after the
-    /// response: it says `Connection: close`).
-    func cancelledOnHangUp(_ request: Request, _ work: @escaping @Sendable () async throws -> Response) async throws
-        -> Response {
-        var response = try await request.body.consumeWithCancellationOnInboundClose { _ in try await work() }
+    private func readBody(_ body: RequestBody, headers: HTTPFields, limit: Int? = nil) async throws -> ByteBuffer {
+        let limit = limit ?? configuration.maxBodyBytes
+        return try await withBodyDeadline { try await JSONBody.collect(body, headers: headers, limit: limit) }
+    }
+
+    /// Runs `work`, which reads the request body, under the body timeout (408 when the client is too slow).
+    func withBodyDeadline<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        let seconds = configuration.bodyTimeout
+        return try await withDeadline(seconds, timeoutError: APIError(
+            .requestTimeout, "request_timeout", "the request body did not arrive within \(seconds) s"), work)
+    }
+
+    /// Reads the JSON body of an answer request and runs `respond` on it while watching the
+    /// connection: when the client closes it — while the body arrives, while the request waits for
+    /// a generation slot, or while a non-streamed answer is generated — `respond` is cancelled, and
+    /// the cancellation reaches the queue and the engine. The body is read inside the watch
+    /// (Hummingbird's inbound-close watch must consume the body itself). Because the watch reads
+    /// the connection, the connection is closed after the response: it says `Connection: close`.
+    /// A streamed answer's body runs after `respond` returns; it notices a departed client when a
+    /// write fails.
+    func whileConnected(_ request: Request,
+                        _ respond: @escaping @Sendable (ByteBuffer) async throws -> Response) async throws -> Response {
+        let headers = request.headers
+        var response = try await request.body.consumeWithCancellationOnInboundClose { [self] body in
+            try await respond(try await readBody(body, headers: headers))
+        }
         response.headers[.connection] = "close"
         return response
     }

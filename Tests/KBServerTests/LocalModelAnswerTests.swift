@@ -44,7 +44,7 @@ final class LocalModelAnswerTests: XCTestCase {
     func testAFailingCallbackOrACancelledTaskStopsTheEngine() async throws {
         let generator = try loadModel()
         struct ClientGone: Error {}
-        let prompt = [PromptMessage(.user, "List the numbers from 1 to 100, one per line.")]  // a long answer
+        let prompt = try generator.prepare([PromptMessage(.user, "List the numbers from 1 to 100, one per line.")])  // a long answer
         let counter = PieceCounter()
         do {
             _ = try await generator.generate(prompt, parameters: GenerationParameters(maxTokens: 500)) { _ in

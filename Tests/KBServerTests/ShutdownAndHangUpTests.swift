@@ -76,4 +76,78 @@ final class ShutdownAndHangUpTests: XCTestCase {
         XCTAssertEqual(cancelled?.value, 2)
         XCTAssertEqual(metrics.samples("kb_generations_rejected_total").first?.value, 0)
     }
+
+    /// A client that closes its connection normally (FIN) during a non-streaming answer, while it
+    /// generates or while it waits for a slot, crashed the server: the body had been read before
+    /// Hummingbird's hang-up watch, which then dropped its request stream unfinished (a precondition
+    /// failure that killed the process — and would kill this test run).
+    func testNonStreamingClientsClosingNormallyWhileGeneratingOrQueuedAreCancelledWithoutHarm() async throws {
+        let server = try await TestServer(self) { $0.maxConcurrentGenerations = 1; $0.maxQueuedGenerations = 2 }
+        let generator = try XCTUnwrap(server.generator)
+        generator.closeGate()
+        let ask = try JSONSerialization.data(withJSONObject: ["question": "How are old logs compressed?"])
+        let json = ["Content-Type": "application/json"]
+        try await server.client.sendThenHangUp("POST", "/v1/ask", headers: json, body: ask, reset: false) { generator.calls == 1 }
+        try await waitUntil(seconds: 10) { generator.endings == ["cancelled"] }
+        try await waitUntil { server.server.answers.queue.counts.active == 0 }
+
+        let holder = Task { try await server.client.json("POST", "/v1/ask", ["question": "When do backups run?"]) }
+        try await waitUntil { generator.calls == 2 }
+        let chat = try JSONSerialization.data(withJSONObject: ["messages": [["role": "user", "content": "Kernel reboot?"]]])
+        try await server.client.sendThenHangUp("POST", "/v1/chat/completions", headers: json, body: chat, reset: false) {
+            server.server.answers.queue.counts.waiting == 1
+        }
+        try await waitUntil(seconds: 10) { server.server.answers.queue.counts.waiting == 0 }
+        generator.openGate()
+        let held = try await holder.value
+        XCTAssertEqual(held.status, 200, held.text)
+        XCTAssertEqual(generator.calls, 2, "the request that left while queued never reached the model")
+        let next = try await server.client.json("POST", "/v1/ask", ["question": "When do backups run?"])
+        XCTAssertEqual(next.status, 200, "the server still answers: \(next.text)")
+        XCTAssertEqual(server.server.answers.queue.counts.active, 0)
+    }
+
+    /// A streaming client that resets its connection while queued must not keep its slot: with one
+    /// slot, every later answer hung.
+    func testStreamingClientResettingWhileQueuedLeavesNoSlotBehind() async throws {
+        let server = try await TestServer(self) { $0.maxConcurrentGenerations = 1; $0.maxQueuedGenerations = 2 }
+        let generator = try XCTUnwrap(server.generator)
+        generator.closeGate()
+        let holder = Task { try await server.client.json("POST", "/v1/ask", ["question": "When do backups run?"]) }
+        try await waitUntil { generator.calls == 1 }
+        for (index, path) in ["/v1/ask", "/v1/chat/completions"].enumerated() {
+            let body = path == "/v1/ask"
+                ? ["question": "How are old logs compressed?", "stream": true]
+                : ["messages": [["role": "user", "content": "How are old logs compressed?"]], "stream": true] as [String: Any]
+            try await server.client.sendThenHangUp("POST", path, headers: ["Content-Type": "application/json"],
+                                                   body: try JSONSerialization.data(withJSONObject: body)) {
+                server.server.answers.queue.counts.waiting == 1
+            }
+            try await waitUntil(seconds: 10) { server.server.answers.queue.counts.waiting == 0 }
+            XCTAssertEqual(server.server.answers.queue.counts.active, 1, "after stream \(index): only the holder's slot")
+        }
+        generator.openGate()
+        _ = try await holder.value
+        try await waitUntil { server.server.answers.queue.counts.active == 0 }
+        let next = try await server.client.json("POST", "/v1/ask", ["question": "When do backups run?", "stream": true])
+        XCTAssertEqual(next.status, 200)
+        XCTAssertEqual(SSEEvent.parse(next.text).last?.name, "done", next.text)
+        XCTAssertEqual(generator.calls, 2, "neither abandoned stream reached the model")
+    }
+
+    /// A streaming client that stops reading and closes normally stops its generation: the answer
+    /// is not computed for nobody.
+    func testStreamingClientLeavingNormallyStopsItsGeneration() async throws {
+        let server = try await TestServer(self) { $0.maxConcurrentGenerations = 1 }
+        let generator = try XCTUnwrap(server.generator)
+        generator.delayPerPiece = 0.4   // about 15 pieces: 6 s if nobody stops it
+        let body = try JSONSerialization.data(withJSONObject: ["question": "How are old logs compressed?", "stream": true])
+        let received = try await server.client.readThenHangUp("POST", "/v1/ask", headers: ["Content-Type": "application/json"],
+                                                              body: body, reset: false) { data in
+            String(decoding: data, as: UTF8.self).contains("event: token")
+        }
+        XCTAssertTrue(String(decoding: received, as: UTF8.self).contains("event: token"))
+        try await waitUntil(seconds: 5) { generator.endings == ["cancelled"] }
+        try await waitUntil { server.server.answers.queue.counts.active == 0 }
+    }
 }

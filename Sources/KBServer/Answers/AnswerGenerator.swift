@@ -69,12 +69,27 @@ public struct GenerationResult: Sendable, Equatable {
     }
 }
 
+/// A conversation made ready for one engine before a generation slot is taken: the messages, and
+/// (for the local engine) their token ids, already checked against the model's context.
+public struct PreparedPrompt: Sendable {
+    public var messages: [PromptMessage]
+    /// The prompt's token ids, for an engine that tokenizes itself; nil for one that takes messages.
+    public var tokens: [Int32]?
+
+    public init(messages: [PromptMessage], tokens: [Int32]? = nil) {
+        self.messages = messages
+        self.tokens = tokens
+    }
+}
+
 /// The server's view of a language model: chat messages in, text pieces out as they are produced.
 ///
 /// The server knows nothing else about the engine; the local GGUF engine (KBLLM) is wired in
 /// behind this protocol by the command line, and tests use a deterministic double.
 ///
 /// Contract:
+/// - ``prepare(_:)`` runs before a generation slot is taken (an over-long prompt is refused
+///   without waiting for one); ``generate(_:parameters:onText:)`` gets what it returned.
 /// - `onText` receives the answer in order, in pieces of any size (usually one token's text).
 /// - When `onText` throws (the client went away), generation stops at once and the error is rethrown.
 /// - When the calling task is cancelled, generation stops at the next token and throws `CancellationError`.
@@ -84,7 +99,18 @@ public protocol AnswerGenerator: Sendable {
     /// The model name shown in `GET /v1/models` and in answers.
     var modelID: String { get }
 
-    /// Generates the assistant's reply to `messages`.
-    func generate(_ messages: [PromptMessage], parameters: GenerationParameters,
+    /// Lays out and checks the prompt of `messages` (e.g. tokenizes it and checks the context length).
+    /// - Throws: ``APIError`` (400) when the prompt cannot be answered, e.g. it is longer than the context.
+    func prepare(_ messages: [PromptMessage]) throws -> PreparedPrompt
+
+    /// Generates the assistant's reply to a prompt from ``prepare(_:)``.
+    func generate(_ prompt: PreparedPrompt, parameters: GenerationParameters,
                   onText: @Sendable (String) async throws -> Void) async throws -> GenerationResult
+}
+
+extension AnswerGenerator {
+    /// Engines that take messages as they are need no preparation.
+    public func prepare(_ messages: [PromptMessage]) throws -> PreparedPrompt {
+        PreparedPrompt(messages: messages)
+    }
 }

@@ -28,9 +28,9 @@ final class AnswerService: Sendable {
         }
     }
 
-    /// The prompt and its sources, or `sources` empty when nothing relevant was found.
+    /// The prompt and its sources, or `sources` empty (and no prompt) when nothing relevant was found.
     struct Prepared: Sendable {
-        var messages: [PromptMessage]
+        var prompt: PreparedPrompt?
         var sources: [Citation]
         var nothingFound: Bool { sources.isEmpty }
     }
@@ -44,22 +44,26 @@ final class AnswerService: Sendable {
         return generator
     }
 
-    /// Retrieves the sources of `question` and lays out the prompt.
+    /// Retrieves the sources of `question` and lays out the prompt (checked by the engine, e.g.
+    /// against its context length, before any slot is taken).
     func prepare(question: String, history: [PromptMessage], mode: SearchMode, topK: Int?,
                  filters: SearchFilters, extraSystem: String? = nil) async throws -> Prepared {
         let started = ContinuousClock.now
         let (hits, effective) = try await knowledge.search(question, mode: mode, topK: topK ?? contextChunks, filters: filters)
         metrics.recordSearch(mode: effective.rawValue, duration: ContinuousClock.now - started)
         let sources = hits.enumerated().map { Citation(marker: $0.offset + 1, hit: $0.element) }
-        return Prepared(messages: AnswerPrompt.messages(question: question, history: history, sources: sources,
-                                                        extraSystem: extraSystem),
-                        sources: sources)
+        guard !sources.isEmpty else { return Prepared(prompt: nil, sources: []) }
+        let messages = AnswerPrompt.messages(question: question, history: history, sources: sources, extraSystem: extraSystem)
+        return Prepared(prompt: try requireGenerator().prepare(messages), sources: sources)
     }
 
     /// Takes a generation slot or answers 429 with `Retry-After` (503 `shutting_down` once the server stops).
-    func acquireSlot() async throws {
+    /// - Returns: the slot, which the caller hands to ``generate(_:slot:parameters:requestStarted:logger:onText:)``
+    ///   (it goes back to the queue there, or when the caller drops it unused).
+    func acquireSlot() async throws -> GenerationSlot {
         do {
             try await queue.acquire()
+            return GenerationSlot(takenFrom: queue)
         } catch let full as GenerationQueue.Full {
             metrics.recordRejectedGeneration()
             throw APIError(.tooManyRequests, "overloaded",
@@ -91,20 +95,21 @@ final class AnswerService: Sendable {
         var result: GenerationResult
     }
 
-    /// Generates with a slot already taken (released here, whatever happens). `onText` gets each
+    /// Generates in `slot` (given back here, whatever happens). `onText` gets each
     /// piece; when it throws (the client left) generation stops. The generation runs in a task of
     /// its own, cancelled when the calling task is cancelled (the client hung up, the request timed
     /// out) or when the server shuts down (then this throws the 503 ``shuttingDown`` error).
-    func generate(_ prepared: Prepared, parameters: GenerationParameters, requestStarted: ContinuousClock.Instant,
-                  logger: Logger, onText: @escaping @Sendable (String) async throws -> Void) async throws -> Answer {
-        let generator = try requireGenerator()
+    func generate(_ prepared: Prepared, slot: GenerationSlot, parameters: GenerationParameters,
+                  requestStarted: ContinuousClock.Instant, logger: Logger,
+                  onText: @escaping @Sendable (String) async throws -> Void) async throws -> Answer {
         let started = ContinuousClock.now
         let firstToken = FirstTokenClock()
         let collected = TextCollector()
         do {
-            let messages = prepared.messages
+            let generator = try requireGenerator()
+            guard let prompt = prepared.prompt else { throw CancellationError() }
             let generation = Task {
-                try await generator.generate(messages, parameters: parameters) { piece in
+                try await generator.generate(prompt, parameters: parameters) { piece in
                     firstToken.mark()
                     collected.append(piece)
                     try await onText(piece)
@@ -118,14 +123,14 @@ final class AnswerService: Sendable {
                 generation.cancel()
             }
             let finished = ContinuousClock.now
-            queue.release(seconds: (finished - started).seconds)
+            slot.release(seconds: (finished - started).seconds)
             let ttft = firstToken.instant.map { $0 - requestStarted }
             metrics.recordGeneration(timeToFirstToken: ttft, decodeDuration: firstToken.instant.map { finished - $0 } ?? .zero,
                                      usage: result.usage)
             let text = collected.text
             return Answer(text: text, citations: Citation.cited(in: text, sources: prepared.sources), result: result)
         } catch {
-            queue.release(seconds: (ContinuousClock.now - started).seconds)
+            slot.release(seconds: (ContinuousClock.now - started).seconds)
             if running.isShuttingDown {
                 metrics.recordCancelledGeneration(reason: "shutdown")
                 logger.info("generation cancelled by the shutdown")
@@ -144,8 +149,9 @@ final class AnswerService: Sendable {
     func completeAnswer(_ prepared: Prepared, parameters: GenerationParameters, requestStarted: ContinuousClock.Instant,
                         logger: Logger) async throws -> Answer {
         if prepared.nothingFound { return Self.nothingFoundAnswer }
-        try await acquireSlot()
-        return try await generate(prepared, parameters: parameters, requestStarted: requestStarted, logger: logger) { _ in }
+        let slot = try await acquireSlot()
+        return try await generate(prepared, slot: slot, parameters: parameters, requestStarted: requestStarted,
+                                  logger: logger) { _ in }
     }
 
     /// The answer given without the model when retrieval found nothing.

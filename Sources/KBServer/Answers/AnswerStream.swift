@@ -10,17 +10,19 @@ extension AnswerService {
     ///
     /// - Parameters:
     ///   - prepared: the prompt; with no sources the fixed "nothing found" answer is sent without the model.
-    ///   - slotTaken: whether ``acquireSlot()`` was called for this stream (it must be, unless nothing was found).
+    ///   - slot: the generation slot taken for this stream (nil only when nothing was found). The body
+    ///     owns it: it goes back when the generation ends, or when the body is dropped without running
+    ///     (the client left before the response head was written).
     ///   - piece: the bytes of one text piece.
     ///   - finish: the closing events (citations, usage, end marker).
     ///   - failure: the event reporting an error after the stream began.
-    func streamingBody(_ prepared: Prepared, parameters: GenerationParameters, requestStarted: ContinuousClock.Instant,
-                       logger: Logger,
+    func streamingBody(_ prepared: Prepared, slot: GenerationSlot?, parameters: GenerationParameters,
+                       requestStarted: ContinuousClock.Instant, logger: Logger,
                        piece: @escaping @Sendable (String) -> ByteBuffer,
                        finish: @escaping @Sendable (Answer) -> [ByteBuffer],
                        failure: @escaping @Sendable (APIError) -> ByteBuffer) -> ResponseBody {
         ResponseBody { [self] writer in
-            if prepared.nothingFound {
+            guard let slot, !prepared.nothingFound else {
                 let answer = Self.nothingFoundAnswer
                 try await writer.write(piece(answer.text))
                 for event in finish(answer) { try await writer.write(event) }
@@ -32,8 +34,10 @@ extension AnswerService {
                 let answer = try await withThrowingTaskGroup(of: Answer.self) { group in
                     group.addTask { [self] in
                         defer { continuation.finish() }
-                        return try await generate(prepared, parameters: parameters, requestStarted: requestStarted,
-                                                  logger: logger) { text in continuation.yield(text) }
+                        return try await generate(prepared, slot: slot, parameters: parameters,
+                                                  requestStarted: requestStarted, logger: logger) { text in
+                            continuation.yield(text)
+                        }
                     }
                     for await text in pieces {
                         try await writer.write(piece(text))   // throws when the client has gone: cancels the child

@@ -32,8 +32,11 @@ public final class LocalModelGenerator: AnswerGenerator {
         try self.init(model: model, modelID: name)
     }
 
-    public func generate(_ messages: [PromptMessage], parameters: GenerationParameters,
-                         onText: @Sendable (String) async throws -> Void) async throws -> GenerationResult {
+    /// Renders the messages with the chat template and tokenizes them — the template's markers as
+    /// control tokens, every message's text literally (a question or document cannot forge a turn) —
+    /// and checks the prompt fits the model's context.
+    /// - Throws: ``APIError`` 400 `context_length_exceeded`.
+    public func prepare(_ messages: [PromptMessage]) throws -> PreparedPrompt {
         let chat = messages.map { message -> ChatMessage in
             switch message.role {
             case .system: return .system(message.content)
@@ -41,14 +44,19 @@ public final class LocalModelGenerator: AnswerGenerator {
             case .assistant: return .assistant(message.content)
             }
         }
-        let prompt = try template.render(chat)
-        let tokens = model.tokenizer.encode(prompt, addSpecial: true, parseSpecial: true)
+        let tokens = try template.tokenize(chat, with: model.tokenizer)
         let contextLength = model.defaultContextLength
         guard tokens.count < contextLength else {
             throw APIError.badRequest("context_length_exceeded",
                                       "the prompt has \(tokens.count) tokens; the model's context holds \(contextLength) "
                                       + "(fewer sources (top_k) or a shorter history)")
         }
+        return PreparedPrompt(messages: messages, tokens: tokens)
+    }
+
+    public func generate(_ prompt: PreparedPrompt, parameters: GenerationParameters,
+                         onText: @Sendable (String) async throws -> Void) async throws -> GenerationResult {
+        let tokens = try prompt.tokens ?? prepare(prompt.messages).tokens ?? []
         var options = GenerationOptions(maxTokens: parameters.maxTokens)
         if parameters.temperature <= 0 {
             options.sampling = .greedy

@@ -5,14 +5,14 @@ import NIOCore
 
 /// Reading JSON request bodies with clear errors, and writing JSON responses.
 enum JSONBody {
-    /// Collects the body, refusing more than `limit` bytes with 413.
-    static func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {
-        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
+    /// Collects a request's body, refusing more than `limit` bytes with 413 (at once when its
+    /// `Content-Length` says so).
+    static func collect(_ body: RequestBody, headers: HTTPFields, limit: Int) async throws -> ByteBuffer {
+        if let declared = headers[.contentLength].flatMap(Int.init), declared > limit {
             throw tooLarge(declared, limit)
         }
-        var request = request
         do {
-            return try await request.collectBody(upTo: limit)
+            return try await body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
             throw tooLarge(nil, limit)
         }

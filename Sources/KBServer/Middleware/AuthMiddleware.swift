@@ -2,21 +2,30 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Checks API keys: always for writes (`POST`/`DELETE` under `/v1/documents`), for the
-/// other `/v1/` endpoints only when ``ServerConfiguration/readsRequireKey`` is set. The operations
-/// endpoints (`/healthz`, `/readyz`, `/metrics`) are open. Keys come as `Authorization: Bearer KEY`
-/// (what OpenAI clients send) or `X-API-Key: KEY`.
+/// Who may call a route. Every `/v1/` route is added to the router group of its access level, so
+/// the decision follows the route the router matched, never the text of the path.
+enum RouteAccess: Sendable {
+    /// Reads (search, documents, answers): open unless ``ServerConfiguration/readsRequireKey`` is set.
+    case read
+    /// Writes (uploads, deletes): always need a key unless ``ServerConfiguration/anonymousWrites`` is set.
+    case write
+}
+
+/// Checks API keys for the routes of one access level (see ``RouteAccess``). The operations
+/// endpoints (`/healthz`, `/readyz`, `/metrics`) sit outside these groups and are open. Keys come as
+/// `Authorization: Bearer KEY` (what OpenAI clients send) or `X-API-Key: KEY`.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = KBRequestContext
+    let access: RouteAccess
     let keys: APIKeys
     let readsRequireKey: Bool
     let anonymousWrites: Bool
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let path = request.uri.path
-        guard path.hasPrefix("/v1/") else { return try await next(request, context) }
-        let isWrite = path.hasPrefix("/v1/documents") && [.post, .delete].contains(request.method)
-        let required = isWrite ? !anonymousWrites : readsRequireKey
+        let required = switch access {
+        case .read: readsRequireKey
+        case .write: !anonymousWrites
+        }
         guard required else { return try await next(request, context) }
         if keys.isEmpty {
             throw APIError(.forbidden, "writes_disabled",

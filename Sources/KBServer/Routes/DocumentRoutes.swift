@@ -2,24 +2,23 @@ import Foundation
 import Hummingbird
 
 extension KnowledgeServer {
-    /// `POST /v1/documents`, `GET /v1/documents/{id}`, `DELETE /v1/documents/{id}`.
-    func addDocumentRoutes(_ router: Router<KBRequestContext>) {
+    /// `POST /v1/documents`, `DELETE /v1/documents/{id}` (writes: the router group that requires a key).
+    func addDocumentWriteRoutes(_ router: some RouterMethods<KBRequestContext>) {
         router.post("/v1/documents") { [self] request, _ in
-            let body = try await readBody(request, limit: configuration.maxUploadBytes)
+            let limit = configuration.maxUploadBytes
+            if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
+                throw APIError(.contentTooLarge, "body_too_large",
+                               "\(declared) bytes is over the \(limit)-byte limit of this endpoint (server option --max-upload)")
+            }
             let contentType = request.headers[.contentType]
+            let records = try await withBodyDeadline {
+                try await DocumentUpload.parse(request.body, contentType: contentType, limit: limit)
+            }
             return try await timed { [self] in
-                let records = try DocumentUpload.parse(body, contentType: contentType)
                 let outcomes = try await knowledge.ingest(records)
                 let created = outcomes.contains { $0.status == .added }
                 return JSONBody.response(DocumentUploadResponse(outcomes), status: created ? .created : .ok)
             }
-        }
-        router.get("/v1/documents/:id") { [self] _, context in
-            let id = try Self.documentID(context)
-            guard let document = try await knowledge.document(id: id) else {
-                throw APIError.notFound("no document with id \(id)")
-            }
-            return JSONBody.response(document)
         }
         router.delete("/v1/documents/:id") { [self] _, context in
             let id = try Self.documentID(context)
@@ -27,6 +26,17 @@ extension KnowledgeServer {
                 throw APIError.notFound("no document with id \(id)")
             }
             return JSONBody.response(DocumentDeletion(documentID: id, deleted: true, chunks: chunks))
+        }
+    }
+
+    /// `GET /v1/documents/{id}` (a read).
+    func addDocumentReadRoutes(_ router: some RouterMethods<KBRequestContext>) {
+        router.get("/v1/documents/:id") { [self] _, context in
+            let id = try Self.documentID(context)
+            guard let document = try await knowledge.document(id: id) else {
+                throw APIError.notFound("no document with id \(id)")
+            }
+            return JSONBody.response(document)
         }
     }
 

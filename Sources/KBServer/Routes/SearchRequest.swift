@@ -30,19 +30,11 @@ struct SearchRequest: Decodable, Sendable {
     }
 
     static let maxTopK = 100
-    static let maxQueryCharacters = 4096
 
     /// Checks the values; decoding already checked the types.
     static func validated(query: String, mode: String?, topK: Int?, field: String = "query") throws
         -> (query: String, mode: SearchMode, topK: Int) {
-        let trimmed = query.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else {
-            throw APIError.badRequest("empty_query", "field '\(field)' is empty; send the words to search for")
-        }
-        guard trimmed.count <= maxQueryCharacters else {
-            throw APIError.badRequest("query_too_long",
-                                      "field '\(field)' has \(trimmed.count) characters; the limit is \(maxQueryCharacters)")
-        }
+        let trimmed = try InputLimits.query(query, field: field)
         let modeName = mode ?? SearchMode.hybrid.rawValue
         guard let searchMode = SearchMode(rawValue: modeName) else {
             throw APIError.badRequest("invalid_mode", "field 'mode' must be one of hybrid, vector, lexical (got \"\(modeName)\")")

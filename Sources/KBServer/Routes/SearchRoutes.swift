@@ -4,7 +4,7 @@ import KBSearch
 
 extension KnowledgeServer {
     /// `POST /v1/search`.
-    func addSearchRoutes(_ router: Router<KBRequestContext>) {
+    func addSearchRoutes(_ router: some RouterMethods<KBRequestContext>) {
         router.post("/v1/search") { [self] request, _ in
             let body = try await readBody(request)
             return try await timed { [self] in

@@ -61,9 +61,10 @@ struct HTTPTestClient: Sendable {
     }
 
     /// Starts a request and reads the response until `stop` says enough (given the bytes so far),
-    /// then closes the socket abruptly (RST). Returns the bytes read.
+    /// then closes the socket: abruptly (RST, like a killed client) by default, or with `reset`
+    /// false normally (FIN, like a client that stopped reading). Returns the bytes read.
     func readThenHangUp(_ method: String, _ path: String, headers: [String: String] = [:], body: Data,
-                        stop: @escaping @Sendable (Data) -> Bool) async throws -> Data {
+                        reset: Bool = true, stop: @escaping @Sendable (Data) -> Bool) async throws -> Data {
         try await onThread {
             let socket = try Self.connect(port: port)
             try Self.send(socket, Self.head(method, path, headers: headers, bodyLength: body.count) + body)
@@ -74,25 +75,22 @@ struct HTTPTestClient: Sendable {
                 if n <= 0 { break }
                 received.append(contentsOf: buffer[0..<n])
             }
-            var lingerOption = linger(l_onoff: 1, l_linger: 0)   // close with RST, like a killed client
-            setsockopt(socket, SOL_SOCKET, SO_LINGER, &lingerOption, socklen_t(MemoryLayout<linger>.size))
-            close(socket)
+            Self.hangUp(socket, reset: reset)
             return received
         }
     }
 
     /// Sends a request, waits until `condition` holds (e.g. the generation started), then closes
     /// the connection abruptly without reading the answer, like a client that gave up.
+    /// With `reset` false the connection is closed normally (FIN) instead of with RST.
     func sendThenHangUp(_ method: String, _ path: String, headers: [String: String] = [:], body: Data,
-                        when condition: @escaping @Sendable () -> Bool, timeout: Double = 10) async throws {
+                        reset: Bool = true, when condition: @escaping @Sendable () -> Bool, timeout: Double = 10) async throws {
         try await onThread {
             let socket = try Self.connect(port: port)
             try Self.send(socket, Self.head(method, path, headers: headers, bodyLength: body.count) + body)
             let deadline = Date().addingTimeInterval(timeout)
             while !condition() && Date() < deadline { usleep(5_000) }
-            var lingerOption = linger(l_onoff: 1, l_linger: 0)   // close with RST, like a killed client
-            setsockopt(socket, SOL_SOCKET, SO_LINGER, &lingerOption, socklen_t(MemoryLayout<linger>.size))
-            close(socket)
+            Self.hangUp(socket, reset: reset)
             if !condition() { throw Failure(description: "the condition before hanging up was not met in \(timeout) s") }
         }
     }
@@ -118,6 +116,15 @@ struct HTTPTestClient: Sendable {
     }
 
     // MARK: - Plumbing
+
+    /// Closes a socket: with RST (`SO_LINGER` 0, like a killed client) or normally with FIN.
+    static func hangUp(_ socket: Int32, reset: Bool) {
+        if reset {
+            var lingerOption = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(socket, SOL_SOCKET, SO_LINGER, &lingerOption, socklen_t(MemoryLayout<linger>.size))
+        }
+        close(socket)
+    }
 
     private func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in

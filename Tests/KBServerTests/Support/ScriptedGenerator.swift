@@ -14,6 +14,9 @@ final class ScriptedGenerator: AnswerGenerator, @unchecked Sendable {
     private var previousPromptWords: [Substring] = []
     private var gateOpen = true
     var delayPerPiece: Double = 0
+    /// When set, ``prepare(_:)`` refuses prompts of more words, as an engine refuses a prompt longer
+    /// than its context.
+    var maxPromptWords: Int?
 
     var prompts: [[PromptMessage]] { lock.withLock { _prompts } }
     /// "finished", "cancelled" or "client error" per generation, in order of ending.
@@ -41,8 +44,17 @@ final class ScriptedGenerator: AnswerGenerator, @unchecked Sendable {
         return text
     }
 
-    func generate(_ messages: [PromptMessage], parameters: GenerationParameters,
+    func prepare(_ messages: [PromptMessage]) throws -> PreparedPrompt {
+        let words = messages.reduce(0) { $0 + $1.content.split(separator: " ").count }
+        if let maxPromptWords, words > maxPromptWords {
+            throw APIError.badRequest("context_length_exceeded", "the prompt has \(words) words; the limit is \(maxPromptWords)")
+        }
+        return PreparedPrompt(messages: messages)
+    }
+
+    func generate(_ prompt: PreparedPrompt, parameters: GenerationParameters,
                   onText: @Sendable (String) async throws -> Void) async throws -> GenerationResult {
+        let messages = prompt.messages
         let promptWords: [Substring] = messages.flatMap { message -> [Substring] in
             [Substring("<\(message.role.rawValue)>")] + message.content.split(separator: " ")
         }
