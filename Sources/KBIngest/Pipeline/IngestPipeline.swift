@@ -198,16 +198,21 @@ public final class IngestPipeline: @unchecked Sendable {
 
     /// Hashes the document, skips it if unchanged, else chunks it.
     func prepare(_ parsed: ParsedDocument, uri: String, sourcePath: String, location: String,
-                         dedupe: Bool, warning: String?) -> ItemResult {
+                 dedupe: Bool, warning: String?) -> ItemResult {
+        let stored = try? store.pool.read { db in try DocumentStore.state(db, uri: uri) }
+        return prepare(parsed, uri: uri, sourcePath: sourcePath, location: location, dedupe: dedupe, warning: warning,
+                       storedRecordHash: stored?.recordHash)
+    }
+
+    /// Hashes the document, skips it if its record hash is `storedRecordHash`, else chunks it.
+    func prepare(_ parsed: ParsedDocument, uri: String, sourcePath: String, location: String,
+                 dedupe: Bool, warning: String?, storedRecordHash: String?) -> ItemResult {
         guard parsed.text.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
             return .skipped(location: location, reason: "empty document (no text)", sourcePath: sourcePath)
         }
         let contentHash = ContentHash.sha256Hex(parsed.text)
-        let fields = [uri, sourcePath, parsed.url ?? "", parsed.title, parsed.format.rawValue,
-                      parsed.metadataJSON ?? "", contentHash, chunker.signature]
-        let recordHash = ContentHash.sha256Hex(fields.joined(separator: "\u{1F}"))
-        let stored = try? store.pool.read { db in try DocumentStore.state(db, uri: uri) }
-        if let stored, stored.recordHash == recordHash {
+        let recordHash = self.recordHash(parsed, uri: uri, sourcePath: sourcePath, contentHash: contentHash)
+        if storedRecordHash == recordHash {
             return .unchanged(uri: uri, location: location)
         }
         let chunks = chunker.chunk(parsed)
@@ -216,6 +221,13 @@ public final class IngestPipeline: @unchecked Sendable {
             contentHash: contentHash, recordHash: recordHash, metadataJSON: parsed.metadataJSON, text: parsed.text,
             charCount: parsed.text.unicodeScalars.count, chunks: chunks)
         return .document(document, location: location, dedupe: dedupe, warning: warning)
+    }
+
+    /// sha256 of every stored field and the chunker signature: equal means nothing to do.
+    func recordHash(_ parsed: ParsedDocument, uri: String, sourcePath: String, contentHash: String) -> String {
+        let fields = [uri, sourcePath, parsed.url ?? "", parsed.title, parsed.format.rawValue,
+                      parsed.metadataJSON ?? "", contentHash, chunker.signature]
+        return ContentHash.sha256Hex(fields.joined(separator: "\u{1F}"))
     }
 
     // MARK: - Embedding

@@ -34,25 +34,66 @@ public struct RecordIngestResult: Sendable {
     public var addedVectors: [Float]
 }
 
+/// Records hashed, chunked and embedded by ``IngestPipeline/prepare(records:sourcePath:)``, ready for
+/// ``IngestPipeline/commit(_:)``. Preparing is the slow part (the embedding model) and takes no lock
+/// and no transaction, so a server can run it while other writes commit.
+public struct PreparedRecords: Sendable {
+    let records: [JSONLinesReader.Record]
+    let sourcePath: String
+    let results: [IngestPipeline.ItemResult]
+    let model: EmbeddingModelRecord?
+}
+
 extension IngestPipeline {
     /// Stores records that arrived in memory (e.g. an HTTP request) through the same steps as files:
     /// hash, skip if unchanged, chunk, embed, and write, all records in one transaction.
+    /// ``prepare(records:sourcePath:)`` then ``commit(_:)``.
     ///
     /// - Parameters:
     ///   - records: parsed JSON Lines records; their ids must be distinct.
     ///   - sourcePath: recorded as the documents' source (e.g. `"api"`); `--prune` never matches it.
     /// - Throws: database and embedding errors; nothing is written then.
     public func ingest(records: [JSONLinesReader.Record], sourcePath: String) throws -> RecordIngestResult {
+        try commit(try prepare(records: records, sourcePath: sourcePath))
+    }
+
+    /// Hashes, chunks and embeds records without writing any document: records whose stored version
+    /// has the same record hash are only noted as unchanged.
+    /// - Parameters: as ``ingest(records:sourcePath:)``.
+    /// - Throws: embedding errors, and ``IngestError/otherActiveModel(active:requested:)``.
+    public func prepare(records: [JSONLinesReader.Record], sourcePath: String) throws -> PreparedRecords {
         let model = try registerEmbedder()
         var results = ParallelMap.map(Array(records.enumerated()), threads: options.threads) { pair in
             self.prepare(pair.element.document, uri: pair.element.id, sourcePath: sourcePath,
                          location: "record \(pair.offset + 1)", dedupe: false, warning: nil)
         }
         _ = try embed(&results)
+        return PreparedRecords(records: records, sourcePath: sourcePath, results: results, model: model)
+    }
+
+    /// Writes prepared records in one transaction. A record found unchanged while preparing but
+    /// changed or deleted since (by a write that committed in between) is chunked and embedded now,
+    /// inside the transaction, so the outcome is always that of the database as committed.
+    /// - Throws: database and embedding errors; nothing is written then.
+    public func commit(_ prepared: PreparedRecords) throws -> RecordIngestResult {
+        let model = prepared.model
         return try store.pool.write { db in
             var outcome = RecordIngestResult(outcomes: [], removedChunkIDs: [], addedChunkIDs: [], addedVectors: [])
             let chunkIDs = try db.cachedStatement(sql: "SELECT id FROM chunks WHERE document_id = ? ORDER BY ordinal")
-            for (record, result) in zip(records, results) {
+            for (index, record) in prepared.records.enumerated() {
+                var result = prepared.results[index]
+                if case .unchanged(let uri, let location) = result {
+                    let stored = try DocumentStore.state(db, uri: uri)
+                    let current = record.document
+                    let expected = recordHash(current, uri: uri, sourcePath: prepared.sourcePath,
+                                              contentHash: ContentHash.sha256Hex(current.text))
+                    if stored?.recordHash != expected {
+                        var fresh = [prepare(current, uri: uri, sourcePath: prepared.sourcePath, location: location,
+                                             dedupe: false, warning: nil, storedRecordHash: stored?.recordHash)]
+                        _ = try embed(&fresh)
+                        result = fresh[0]
+                    }
+                }
                 switch result {
                 case .document(let document, _, _, _):
                     let staleChunkIDs = try DocumentStore.state(db, uri: document.uri)
