@@ -27,7 +27,8 @@ let package = Package(
         /// Small shared pieces with no dependencies (SHA-256).
         .target(name: "KBSupport"),
         /// SQLite schema, migrations, records and the full-text index.
-        .target(name: "KBStore", dependencies: ["KBSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "KBStore", dependencies: ["KBSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                                               .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         /// CBLAS from Debian's OpenBLAS (libopenblas-dev).
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         /// Tokenizers and sentence-embedding models.

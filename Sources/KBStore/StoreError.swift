@@ -12,6 +12,12 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case missing(path: String)
     /// SQLite reported an error while opening or migrating.
     case openFailed(path: String, reason: String)
+    /// The file is damaged: SQLite's checks failed or a read met a malformed page (`SQLITE_CORRUPT`,
+    /// `SQLITE_NOTADB`). `reason` is SQLite's own account of the damage.
+    case corrupt(path: String, reason: String)
+    /// A write did not fit: the disk (or the database's page limit) is full (`SQLITE_FULL`). The
+    /// transaction was rolled back; nothing stored before it is lost.
+    case full(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -26,6 +32,10 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             return "\(path): no such database (run `kb ingest --db \(path) …` first)"
         case .openFailed(let path, let reason):
             return "\(path): cannot open database: \(reason)"
+        case .corrupt(let path, let reason):
+            return "\(path): the database file is corrupt (\(reason)); restore it from a backup or re-ingest"
+        case .full(let path, let reason):
+            return "\(path): the disk or database is full (\(reason)); the write was rolled back, free space and retry"
         }
     }
 }

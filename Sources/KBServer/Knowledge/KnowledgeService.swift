@@ -26,15 +26,23 @@ public final class KnowledgeService: Sendable {
     private let writeLock = NSLock()
     private let follower: ExternalWriteFollower
     private let threadPool: NIOThreadPool
+    /// Seconds the start-up integrity check (`PRAGMA quick_check`) took.
+    public let integrityCheckSeconds: Double
 
     /// - Parameters:
     ///   - store: opened read-write.
     ///   - embedder: the base's embedding model (nil: lexical search only, no vectors for new documents).
     ///   - chunker: splits posted documents, as `kb ingest` does.
     ///   - refreshInterval: seconds between checks for writes by other processes (0: every search).
-    /// - Throws: ``SearchError``/``EmbeddingStoreError`` when the embedder is not the base's model.
+    /// - Throws: ``StoreError/corrupt(path:reason:)`` when the file fails `PRAGMA quick_check`
+    ///   (``KnowledgeStore/requireIntact()``, run first: a damaged file is never served);
+    ///   ``SearchError``/``EmbeddingStoreError`` when the embedder is not the base's model.
     public init(store: KnowledgeStore, embedder: (any Embedder)?, chunker: Chunker, refreshInterval: Double = 1,
                 threadPool: NIOThreadPool = .singleton) throws {
+        let checkStarted = ContinuousClock.now
+        try store.requireIntact()
+        let checked = ContinuousClock.now - checkStarted
+        self.integrityCheckSeconds = Double(checked.components.seconds) + Double(checked.components.attoseconds) / 1e18
         if let embedder {
             // A new base gets the model now, so the index exists before the first document arrives.
             try store.pool.write { db in
@@ -55,9 +63,35 @@ public final class KnowledgeService: Sendable {
         self.threadPool = threadPool
     }
 
-    /// Runs blocking work off the event loops.
+    /// Runs blocking work off the event loops. When the calling task is cancelled (its request timed
+    /// out, or the client left) the work's SQLite statements are interrupted (``StoreInterrupt``)
+    /// and it throws `CancellationError`. Corruption and full-disk errors are remembered in the
+    /// store's ``StoreHealth`` and thrown as ``StoreError``.
     func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await threadPool.runIfActive(work)
+        let interrupt = StoreInterrupt()
+        do {
+            return try await withTaskCancellationHandler {
+                try await threadPool.runIfActive { try interrupt.run(work) }
+            } onCancel: {
+                interrupt.cancel()
+            }
+        } catch {
+            throw store.health.record(error)
+        }
+    }
+
+    /// Runs a write under ``writeLock`` (off the event loops, interruptible as ``offload(_:)``). A
+    /// write that `stored` says added rows tells the store's health that the disk has room again.
+    private func offloadWrite<T: Sendable>(stored: @escaping @Sendable (T) -> Bool,
+                                           _ write: @escaping @Sendable () throws -> T) async throws -> T {
+        let result = try await offload { [writeLock] in
+            try writeLock.withLock {
+                try StoreInterrupt.checkCurrent()   // cancelled while waiting for the lock: write nothing
+                return try write()
+            }
+        }
+        if stored(result) { store.health.writeCommitted() }
+        return result
     }
 
     // MARK: - Search
@@ -80,15 +114,17 @@ public final class KnowledgeService: Sendable {
 
     // MARK: - Documents
 
-    /// Stores records (one transaction) and updates the vector index.
+    /// Stores records and updates the vector index. Hashing, chunking and embedding run first,
+    /// without the write lock (searches, deletes and other uploads go on meanwhile); only the
+    /// transaction and the index update hold it.
     func ingest(_ records: [JSONLinesReader.Record]) async throws -> [RecordOutcome] {
-        try await offload { [self] in
-            try writeLock.withLock {
-                let result = try pipeline.ingest(records: records, sourcePath: "api")
-                engine.remove(chunkIDs: result.removedChunkIDs)
-                engine.add(chunkIDs: result.addedChunkIDs, vectors: result.addedVectors)
-                return result.outcomes
-            }
+        let prepared = try await offload { [pipeline] in try pipeline.prepare(records: records, sourcePath: "api") }
+        return try await offloadWrite(stored: { $0.contains { $0.status == .added || $0.status == .updated } }) {
+            [pipeline, engine] in
+            let result = try pipeline.commit(prepared)
+            engine.remove(chunkIDs: result.removedChunkIDs)
+            engine.add(chunkIDs: result.addedChunkIDs, vectors: result.addedVectors)
+            return result.outcomes
         }
     }
 
@@ -101,23 +137,25 @@ public final class KnowledgeService: Sendable {
 
     /// Deletes a document; returns the number of chunks removed, or nil when there was no such document.
     func deleteDocument(id: Int64) async throws -> Int? {
-        try await offload { [self] in
-            try writeLock.withLock { () throws -> Int? in
-                let chunkIDs: [Int64]? = try store.pool.write { db in
-                    guard try Bool.fetchOne(db, sql: "SELECT 1 FROM documents WHERE id = ?", arguments: [id]) != nil
-                    else { return nil }
-                    let chunks = try Int64.fetchAll(db, sql: "SELECT id FROM chunks WHERE document_id = ?", arguments: [id])
-                    try DocumentStore.delete(db, documentID: id)
-                    return chunks
-                }
-                guard let chunkIDs else { return nil }
-                engine.remove(chunkIDs: chunkIDs)
-                return chunkIDs.count
+        try await offloadWrite(stored: { $0 != nil }) { [store, engine] () throws -> Int? in
+            let chunkIDs: [Int64]? = try store.pool.write { db in
+                guard try Bool.fetchOne(db, sql: "SELECT 1 FROM documents WHERE id = ?", arguments: [id]) != nil
+                else { return nil }
+                let chunks = try Int64.fetchAll(db, sql: "SELECT id FROM chunks WHERE document_id = ?", arguments: [id])
+                try DocumentStore.delete(db, documentID: id)
+                return chunks
             }
+            guard let chunkIDs else { return nil }
+            engine.remove(chunkIDs: chunkIDs)
+            return chunkIDs.count
         }
     }
 
     // MARK: - Operations
+
+    /// Corruption or a full disk met by any request since the start (a full disk clears when a later
+    /// write commits); empty when healthy.
+    var storeProblems: [StoreHealth.Problem] { store.health.problems }
 
     /// Whether the database answers a query.
     func databaseIsReadable() async -> Bool {

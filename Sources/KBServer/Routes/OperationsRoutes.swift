@@ -7,7 +7,8 @@ extension KnowledgeServer {
         var checks: [String: String]
     }
 
-    /// `GET /healthz` (the process answers), `GET /readyz` (database, index and model),
+    /// `GET /healthz` (the process answers), `GET /readyz` (database — readable, not corrupt, disk not
+    /// full —, index and model),
     /// `GET /metrics` (Prometheus text format).
     func addOperationsRoutes(_ router: Router<KBRequestContext>) {
         router.get("/healthz") { _, _ in
@@ -16,7 +17,17 @@ extension KnowledgeServer {
         router.get("/readyz") { [self] _, _ in
             var checks: [String: String] = [:]
             var ready = true
-            if await knowledge.databaseIsReadable() {
+            // A corruption or full-disk error met by any request since the start (see StoreHealth).
+            let problems = knowledge.storeProblems
+            if !problems.isEmpty {
+                checks["database"] = problems.map { problem in
+                    switch problem {
+                    case .corrupt(let reason): "corrupt (\(reason))"
+                    case .full(let reason): "disk full (\(reason))"
+                    }
+                }.joined(separator: "; ")
+                ready = false
+            } else if await knowledge.databaseIsReadable() {
                 checks["database"] = "ok"
             } else {
                 checks["database"] = "not readable"

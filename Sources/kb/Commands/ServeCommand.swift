@@ -118,6 +118,8 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
+        let checkTime = String(format: "%.2f s", knowledge.integrityCheckSeconds)
+        logger.info("database \(settings.database) passed PRAGMA quick_check in \(checkTime)")
         let generator = try AnswerModelLoader.load(settings.model, models: modelsOption, threads: threads)
         let server = KnowledgeServer(configuration: settings, knowledge: knowledge, generator: generator, logger: logger)
         let host = settings.host, database = settings.database, log = logger

@@ -11,7 +11,7 @@ struct StatsCommand: ParsableCommand {
 
     @OptionGroup var database: DatabaseOption
 
-    @Flag(name: .long, help: "Also run SQLite's integrity check (reads the whole file).")
+    @Flag(name: .long, help: "Also run SQLite's integrity check and read the whole full-text index (reads the whole file).")
     var check = false
 
     @Flag(name: .long, help: "Print as JSON.")
@@ -28,16 +28,23 @@ struct StatsCommand: ParsableCommand {
 
     func run() throws {
         let store = try database.open(.readOnly)
-        let counts = try store.statistics()
+        var integrity: String?
+        if check {
+            // First, so that a file too damaged to count its rows still gets its findings reported.
+            let problems = try store.integrityProblems()
+            integrity = problems.isEmpty ? "ok" : problems.joined(separator: "; ")
+        }
+        let counts: KnowledgeStore.Statistics
+        do {
+            counts = try store.statistics()
+        } catch {
+            guard let integrity, integrity != "ok" else { throw error }
+            throw CLIError("\(database.db): integrity: \(integrity)")
+        }
         var bytes = 0
         for suffix in ["", "-wal"] {
             let size = (try? FileManager.default.attributesOfItem(atPath: database.db + suffix)[.size] as? NSNumber)??.intValue
             bytes += size ?? 0
-        }
-        var integrity: String?
-        if check {
-            let problems = try store.integrityProblems()
-            integrity = problems.isEmpty ? "ok" : problems.joined(separator: "; ")
         }
         let output = Output(database: database.db, bytes: bytes, documents: counts.documents, chunks: counts.chunks,
                             embeddings: counts.embeddings, integrity: integrity)
