@@ -42,14 +42,14 @@ let package = Package(
         /// Optimised in debug builds too, for the same reason.
         .target(name: "CKBKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         /// Readers, chunking and the ingest pipeline.
-        .target(name: "KBIngest", dependencies: ["KBStore", "KBEmbedding"]),
+        .target(name: "KBIngest", dependencies: ["KBStore", "KBEmbedding", "KBSupport"]),
         /// Query parsing, ranking and snippets.
         .target(name: "KBSearch", dependencies: ["KBStore", "KBIndex", "KBEmbedding"]),
         /// `kb serve`: the HTTP API (search, documents, cited answers, OpenAI-compatible chat) on Hummingbird.
         .target(
             name: "KBServer",
             dependencies: [
-                "KBStore", "KBIngest", "KBSearch", "KBEmbedding", "KBLLM",
+                "KBStore", "KBIngest", "KBSearch", "KBEmbedding", "KBLLM", "KBSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -66,20 +66,25 @@ let package = Package(
         .executableTarget(
             name: "kb",
             dependencies: [
-                "KBStore", "KBIngest", "KBSearch", "KBEmbedding", "KBLLM", "KBServer",
+                "KBStore", "KBIngest", "KBSearch", "KBEmbedding", "KBLLM", "KBServer", "KBIndex", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         /// Temporary folders, the model location and a runner for the built `kb` binary.
         .target(name: "KBTestSupport", dependencies: ["KBEmbedding"], path: "Tests/KBTestSupport"),
-        .testTarget(name: "KBStoreTests", dependencies: ["KBStore", "KBSupport", "KBTestSupport"]),
-        .testTarget(name: "KBEmbeddingTests", dependencies: ["KBEmbedding", "KBSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "KBLLMTests", dependencies: ["KBLLM"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KBStoreTests", dependencies: ["KBStore", "KBSupport", "KBTestSupport",
+                                                       .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "KBEmbeddingTests", dependencies: ["KBEmbedding", "KBSupport", "KBTestSupport", "COpenBLAS"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KBLLMTests", dependencies: ["KBLLM", "CKBKernels", "KBTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KBIndexTests", dependencies: ["KBIndex"]),
-        .testTarget(name: "KBIngestTests", dependencies: ["KBIngest", "KBStore", "KBTestSupport"]),
+        .testTarget(name: "KBIngestTests", dependencies: ["KBIngest", "KBStore", "KBEmbedding", "KBTestSupport",
+                                                        .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "KBSearchTests", dependencies: ["KBSearch", "KBIngest", "KBStore", "KBTestSupport"]),
         .testTarget(name: "KBServerTests", dependencies: [
-            "KBServer", "KBSearch", "KBIngest", "KBStore", "KBTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            "KBServer", "KBSearch", "KBIngest", "KBStore", "KBEmbedding", "KBTestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
         ]),

@@ -13,5 +13,8 @@ if [ ! -x .venv-openai/bin/python ] || ! .venv-openai/bin/pip show openai 2>/dev
   python3 -m venv .venv-openai
   .venv-openai/bin/pip install -q openai==3.57.0
 fi
+# Package.swift is the true dependency graph: every import is declared (and the check can fail).
+python3 scripts/check-imports.py
+python3 -m unittest discover -s scripts/tests
 swift build --build-tests
 swift test --skip-build

@@ -1,5 +1,6 @@
 import XCTest
 @testable import KBStore
+import KBSupport
 
 final class ContentHashTests: XCTestCase {
     /// FIPS 180-4 test vectors, plus lengths around the 55/56/64-byte padding boundaries

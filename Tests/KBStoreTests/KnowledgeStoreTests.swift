@@ -3,6 +3,7 @@ import GRDB
 import KBTestSupport
 import XCTest
 @testable import KBStore
+import KBSupport
 
 final class KnowledgeStoreTests: XCTestCase {
     func testNewDatabaseUsesWALPageSize8192AndTheKbApplicationID() throws {
