@@ -1,4 +1,5 @@
--- kb database schema (migrations "v1-documents-chunks-fts-embeddings", "v2-fts-vocabulary").
+-- kb database schema (migrations "v1-documents-chunks-fts-embeddings", "v2-fts-vocabulary",
+-- "v3-document-namespaces").
 --
 -- One SQLite file per knowledge base: WAL journal, page_size 8192, PRAGMA application_id = 0x6B624442
 -- ("kbDB"). Applied by the versioned migrations in Sources/KBStore/Schema.swift (GRDB records applied
@@ -6,10 +7,11 @@
 -- migrations it does not know (written by a newer kb). A test checks that every table, index and
 -- column below exists in a freshly migrated database.
 
--- A document: one file, or one JSON Lines record.
+-- A document: one file, or one JSON Lines record (read by kb ingest or posted to the HTTP API).
 CREATE TABLE documents (
     id            INTEGER PRIMARY KEY,
-    uri           TEXT NOT NULL UNIQUE,   -- identity: absolute real path of the file, or the JSON Lines `id`
+    namespace     TEXT NOT NULL,          -- who owns the uri: 'ingest' (kb ingest) | 'api' (POST /v1/documents)
+    uri           TEXT NOT NULL,          -- identity in the namespace: real path of the file, or the record's `id`
     source_path   TEXT NOT NULL,          -- file the document was read from (for --prune)
     url           TEXT,                   -- JSON Lines `url`, if any; shown as the result's uri when present
     title         TEXT NOT NULL,          -- <title>, Markdown front matter/first H1, JSON `title`, else file name
@@ -20,7 +22,8 @@ CREATE TABLE documents (
     text          TEXT NOT NULL,          -- extracted text; chunk offsets index into it
     char_count    INTEGER NOT NULL,       -- Unicode scalars in `text`
     created_at    TEXT NOT NULL,          -- ISO 8601 UTC, e.g. 2026-11-24T22:08:10.480Z
-    updated_at    TEXT NOT NULL
+    updated_at    TEXT NOT NULL,
+    UNIQUE (namespace, uri)               -- an API record never replaces a file's document, nor the reverse
 );
 CREATE INDEX documents_by_source_path ON documents(source_path);
 CREATE INDEX documents_by_content_hash ON documents(content_hash);

@@ -3,6 +3,8 @@ import GRDB
 
 /// A document ready to be stored, with its chunks.
 public struct DocumentInput: Sendable {
+    /// Who owns `uri`: a document replaces only the one with the same uri in the same namespace.
+    public var namespace: DocumentNamespace
     public var uri: String
     public var sourcePath: String
     public var url: String?
@@ -18,8 +20,10 @@ public struct DocumentInput: Sendable {
     public var charCount: Int
     public var chunks: [ChunkInput]
 
-    public init(uri: String, sourcePath: String, url: String?, title: String, format: String, contentHash: String,
-                recordHash: String, metadataJSON: String?, text: String, charCount: Int, chunks: [ChunkInput]) {
+    public init(namespace: DocumentNamespace = .ingest, uri: String, sourcePath: String, url: String?, title: String,
+                format: String, contentHash: String, recordHash: String, metadataJSON: String?, text: String,
+                charCount: Int, chunks: [ChunkInput]) {
+        self.namespace = namespace
         self.uri = uri
         self.sourcePath = sourcePath
         self.url = url
@@ -66,28 +70,44 @@ public enum StoreOutcome: Sendable, Equatable {
 /// Reads and writes documents and their chunks. Every function runs inside the caller's transaction,
 /// so a batch of documents commits (or vanishes on `kill -9`) as a whole.
 public enum DocumentStore {
-    /// The stored id and record hash of the document with `uri`, if any.
-    public static func state(_ db: Database, uri: String) throws -> (id: Int64, recordHash: String)? {
+    /// The stored id and record hash of the document with `uri` in `namespace`, if any.
+    public static func state(_ db: Database, namespace: DocumentNamespace, uri: String) throws
+        -> (id: Int64, recordHash: String)? {
         let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT id, record_hash FROM documents WHERE uri = ?"), arguments: [uri])
+            db.cachedStatement(sql: "SELECT id, record_hash FROM documents WHERE namespace = ? AND uri = ?"),
+            arguments: [namespace.rawValue, uri])
         return row.map { ($0[0], $0[1]) }
     }
 
-    /// The URI of another document whose text hashes to `contentHash`, if any.
-    public static func duplicate(_ db: Database, contentHash: String, otherThan uri: String) throws -> String? {
+    /// The URI of another document of `namespace` whose text hashes to `contentHash`, if any.
+    public static func duplicate(_ db: Database, contentHash: String, namespace: DocumentNamespace,
+                                 otherThan uri: String) throws -> String? {
         try String.fetchOne(
-            db.cachedStatement(sql: "SELECT uri FROM documents WHERE content_hash = ? AND uri <> ? LIMIT 1"),
-            arguments: [contentHash, uri])
+            db.cachedStatement(sql: "SELECT uri FROM documents WHERE content_hash = ? AND namespace = ? AND uri <> ? LIMIT 1"),
+            arguments: [contentHash, namespace.rawValue, uri])
     }
 
-    /// Inserts `document`, or replaces the stored one with the same URI (its chunks, index rows and
-    /// embeddings all go), or does nothing when the record hash is unchanged. Chunk vectors, when
-    /// present, are stored under `embeddingModelID`.
+    /// Who owns the document with row id `documentID` and under which uri; nil when there is none.
+    public static func owner(_ db: Database, documentID: Int64) throws
+        -> (namespace: DocumentNamespace?, uri: String, sourcePath: String)? {
+        try Row.fetchOne(db, sql: "SELECT namespace, uri, source_path FROM documents WHERE id = ?",
+                         arguments: [documentID]).map { (DocumentNamespace(rawValue: $0[0]), $0[1], $0[2]) }
+    }
+
+    /// The ids of a document's chunks, in order.
+    public static func chunkIDs(_ db: Database, documentID: Int64) throws -> [Int64] {
+        try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM chunks WHERE document_id = ? ORDER BY ordinal"),
+                           arguments: [documentID])
+    }
+
+    /// Inserts `document`, or replaces the stored one with the same namespace and URI (its chunks,
+    /// index rows and embeddings all go), or does nothing when the record hash is unchanged. Chunk
+    /// vectors, when present, are stored under `embeddingModelID`.
     @discardableResult
     public static func put(_ db: Database, _ document: DocumentInput, embeddingModelID: Int64? = nil) throws -> StoreOutcome {
         let documentID: Int64
         let outcome: StoreOutcome
-        if let existing = try state(db, uri: document.uri) {
+        if let existing = try state(db, namespace: document.namespace, uri: document.uri) {
             if existing.recordHash == document.recordHash { return .unchanged(documentID: existing.id) }
             try deleteChunks(db, documentID: existing.id)
             try db.cachedStatement(sql: """
@@ -102,11 +122,11 @@ public enum DocumentStore {
             outcome = .updated(documentID: documentID)
         } else {
             try db.cachedStatement(sql: """
-                INSERT INTO documents(uri, source_path, url, title, format, content_hash, record_hash, metadata,
-                    text, char_count, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \(now), \(now))
+                INSERT INTO documents(namespace, uri, source_path, url, title, format, content_hash, record_hash,
+                    metadata, text, char_count, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \(now), \(now))
                 """).execute(arguments: [
-                    document.uri, document.sourcePath, document.url, document.title, document.format,
+                    document.namespace.rawValue, document.uri, document.sourcePath, document.url, document.title, document.format,
                     document.contentHash, document.recordHash, document.metadataJSON, document.text,
                     document.charCount,
                 ])
@@ -138,18 +158,20 @@ public enum DocumentStore {
         try db.execute(sql: "DELETE FROM documents WHERE id = ?", arguments: [documentID])
     }
 
-    /// Documents read from any of `sourcePaths` (exact file paths) or from files under the directories
-    /// `directoryPrefixes` (each ending in "/"): candidates for `--prune`.
+    /// Documents of the ``DocumentNamespace/ingest`` namespace read from any of `sourcePaths` (exact
+    /// file paths) or from files under the directories `directoryPrefixes` (each ending in "/"):
+    /// candidates for `--prune`.
     public static func documents(_ db: Database, fromSourcePaths sourcePaths: [String],
                                  orUnder directoryPrefixes: [String]) throws -> [(id: Int64, uri: String, sourcePath: String)] {
         var result: [(Int64, String, String)] = []
-        let exact = try db.cachedStatement(sql: "SELECT id, uri, source_path FROM documents WHERE source_path = ?")
+        let exact = try db.cachedStatement(
+            sql: "SELECT id, uri, source_path FROM documents WHERE source_path = ? AND namespace = 'ingest'")
         for path in sourcePaths {
             for row in try Row.fetchAll(exact, arguments: [path]) { result.append((row[0], row[1], row[2])) }
         }
         // Prefix match on an indexed column: source_path >= prefix AND source_path < prefix + U+10FFFF.
         let ranged = try db.cachedStatement(
-            sql: "SELECT id, uri, source_path FROM documents WHERE source_path >= ? AND source_path < ?")
+            sql: "SELECT id, uri, source_path FROM documents WHERE source_path >= ? AND source_path < ? AND namespace = 'ingest'")
         for prefix in directoryPrefixes {
             for row in try Row.fetchAll(ranged, arguments: [prefix, prefix + "\u{10FFFF}"]) {
                 result.append((row[0], row[1], row[2]))

@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
-// Re-exported: the store's users hash documents with ContentHash.
-@_exported import KBSupport
+import KBSupport
 
 /// One kb database file: documents, chunks, the full-text index and embeddings.
 ///

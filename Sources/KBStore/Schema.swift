@@ -79,6 +79,41 @@ public enum Schema {
             // from common ones). A view over the index: it stores nothing.
             try db.execute(sql: "CREATE VIRTUAL TABLE chunks_fts_vocab USING fts5vocab(chunks_fts, 'row')")
         }
+        migrator.registerMigration("v3-document-namespaces") { db in
+            // API records and ingested files each get their own uri namespace, so a record posted
+            // with the id of a file's path can no longer replace that file's document. SQLite cannot
+            // change a UNIQUE constraint in place: the table is rebuilt, row ids kept (chunks and the
+            // contentless FTS index refer to them). Documents stored with source_path 'api' were
+            // posted to the HTTP API, which is the only writer that used that source path.
+            try db.execute(sql: """
+                CREATE TABLE documents_v3 (
+                    id            INTEGER PRIMARY KEY,
+                    namespace     TEXT NOT NULL,          -- who owns the uri: 'ingest' (kb ingest) | 'api' (HTTP)
+                    uri           TEXT NOT NULL,          -- identity within the namespace: path, or record id
+                    source_path   TEXT NOT NULL,
+                    url           TEXT,
+                    title         TEXT NOT NULL,
+                    format        TEXT NOT NULL,
+                    content_hash  TEXT NOT NULL,
+                    record_hash   TEXT NOT NULL,
+                    metadata      TEXT,
+                    text          TEXT NOT NULL,
+                    char_count    INTEGER NOT NULL,
+                    created_at    TEXT NOT NULL,
+                    updated_at    TEXT NOT NULL,
+                    UNIQUE (namespace, uri)
+                );
+                INSERT INTO documents_v3(id, namespace, uri, source_path, url, title, format, content_hash, record_hash,
+                                         metadata, text, char_count, created_at, updated_at)
+                    SELECT id, CASE WHEN source_path = 'api' THEN 'api' ELSE 'ingest' END, uri, source_path, url, title,
+                           format, content_hash, record_hash, metadata, text, char_count, created_at, updated_at
+                    FROM documents;
+                DROP TABLE documents;
+                ALTER TABLE documents_v3 RENAME TO documents;
+                CREATE INDEX documents_by_source_path ON documents(source_path);
+                CREATE INDEX documents_by_content_hash ON documents(content_hash);
+                """)
+        }
         return migrator
     }
 

@@ -25,7 +25,7 @@ final class RecordIngestTests: XCTestCase {
 
         // Another writer deletes it between the preparation and the commit.
         try pipeline.store.pool.write { db in
-            let id = try XCTUnwrap(try DocumentStore.state(db, uri: "note")?.id)
+            let id = try XCTUnwrap(try DocumentStore.state(db, namespace: .api, uri: "note")?.id)
             try DocumentStore.delete(db, documentID: id)
         }
         let result = try pipeline.commit(prepared)

@@ -81,8 +81,8 @@ final class DocumentStoreTests: XCTestCase {
         let original = Fixtures.document(uri: "a", text: "same words")
         try store.pool.write { db in
             try DocumentStore.put(db, original)
-            XCTAssertEqual(try DocumentStore.duplicate(db, contentHash: original.contentHash, otherThan: "b"), "a")
-            XCTAssertNil(try DocumentStore.duplicate(db, contentHash: original.contentHash, otherThan: "a"))
+            XCTAssertEqual(try DocumentStore.duplicate(db, contentHash: original.contentHash, namespace: .ingest, otherThan: "b"), "a")
+            XCTAssertNil(try DocumentStore.duplicate(db, contentHash: original.contentHash, namespace: .ingest, otherThan: "a"))
         }
     }
 

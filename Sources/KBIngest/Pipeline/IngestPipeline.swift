@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import KBEmbedding
 import KBStore
+import KBSupport
 
 /// `kb ingest`: walks the inputs, reads and chunks documents on worker threads, and stores them in
 /// batches, one transaction per batch.
@@ -147,8 +148,8 @@ public final class IngestPipeline: @unchecked Sendable {
         case .record(let file, let location, let bytes):
             do {
                 let record = try bytes.withUnsafeBytes { try JSONLinesReader.parse(line: $0) }
-                return prepare(record.document, uri: record.id, sourcePath: file.path, location: location,
-                               dedupe: false, warning: nil)
+                return prepare(record.document, namespace: .ingest, uri: record.id, sourcePath: file.path,
+                               location: location, dedupe: false, warning: nil)
             } catch let error as ReadError {
                 return .failed(location: location, reason: error.description, sourcePath: file.path)
             } catch {
@@ -192,21 +193,21 @@ public final class IngestPipeline: @unchecked Sendable {
         }
         let warning = decoded.repairedSequences > 0
             ? "invalid UTF-8: \(decoded.repairedSequences) bad byte sequence(s) replaced with U+FFFD" : nil
-        return prepare(parsed, uri: file.path, sourcePath: file.path, location: file.displayPath,
+        return prepare(parsed, namespace: .ingest, uri: file.path, sourcePath: file.path, location: file.displayPath,
                        dedupe: true, warning: warning)
     }
 
     /// Hashes the document, skips it if unchanged, else chunks it.
-    func prepare(_ parsed: ParsedDocument, uri: String, sourcePath: String, location: String,
-                 dedupe: Bool, warning: String?) -> ItemResult {
-        let stored = try? store.pool.read { db in try DocumentStore.state(db, uri: uri) }
-        return prepare(parsed, uri: uri, sourcePath: sourcePath, location: location, dedupe: dedupe, warning: warning,
-                       storedRecordHash: stored?.recordHash)
+    func prepare(_ parsed: ParsedDocument, namespace: DocumentNamespace, uri: String, sourcePath: String,
+                 location: String, dedupe: Bool, warning: String?) -> ItemResult {
+        let stored = try? store.pool.read { db in try DocumentStore.state(db, namespace: namespace, uri: uri) }
+        return prepare(parsed, namespace: namespace, uri: uri, sourcePath: sourcePath, location: location,
+                       dedupe: dedupe, warning: warning, storedRecordHash: stored?.recordHash)
     }
 
     /// Hashes the document, skips it if its record hash is `storedRecordHash`, else chunks it.
-    func prepare(_ parsed: ParsedDocument, uri: String, sourcePath: String, location: String,
-                 dedupe: Bool, warning: String?, storedRecordHash: String?) -> ItemResult {
+    func prepare(_ parsed: ParsedDocument, namespace: DocumentNamespace, uri: String, sourcePath: String,
+                 location: String, dedupe: Bool, warning: String?, storedRecordHash: String?) -> ItemResult {
         guard parsed.text.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
             return .skipped(location: location, reason: "empty document (no text)", sourcePath: sourcePath)
         }
@@ -217,7 +218,7 @@ public final class IngestPipeline: @unchecked Sendable {
         }
         let chunks = chunker.chunk(parsed)
         let document = DocumentInput(
-            uri: uri, sourcePath: sourcePath, url: parsed.url, title: parsed.title, format: parsed.format.rawValue,
+            namespace: namespace, uri: uri, sourcePath: sourcePath, url: parsed.url, title: parsed.title, format: parsed.format.rawValue,
             contentHash: contentHash, recordHash: recordHash, metadataJSON: parsed.metadataJSON, text: parsed.text,
             charCount: parsed.text.unicodeScalars.count, chunks: chunks)
         return .document(document, location: location, dedupe: dedupe, warning: warning)
@@ -308,9 +309,10 @@ public final class IngestPipeline: @unchecked Sendable {
                         continue
                     }
                     if dedupe, let original = try DocumentStore.duplicate(db, contentHash: document.contentHash,
+                                                                          namespace: document.namespace,
                                                                           otherThan: document.uri) {
                         // A stale earlier version of this path would now be a second copy: drop it.
-                        if let stale = try DocumentStore.state(db, uri: document.uri) {
+                        if let stale = try DocumentStore.state(db, namespace: document.namespace, uri: document.uri) {
                             try DocumentStore.delete(db, documentID: stale.id)
                         }
                         batchReport.skip(location, "same content as \(original)")

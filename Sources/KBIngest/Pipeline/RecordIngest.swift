@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import KBStore
+import KBSupport
 
 /// What storing one in-memory record did (the HTTP documents API answers with these).
 public struct RecordOutcome: Sendable, Equatable, Codable {
@@ -23,7 +24,7 @@ public struct RecordOutcome: Sendable, Equatable, Codable {
     }
 }
 
-/// The result of ``IngestPipeline/ingest(records:sourcePath:)``: per-record outcomes, and the chunk
+/// The result of ``IngestPipeline/ingest(records:namespace:sourcePath:)``: per-record outcomes, and the chunk
 /// rows that changed so an in-memory vector index can follow without reloading.
 public struct RecordIngestResult: Sendable {
     public var outcomes: [RecordOutcome]
@@ -34,11 +35,12 @@ public struct RecordIngestResult: Sendable {
     public var addedVectors: [Float]
 }
 
-/// Records hashed, chunked and embedded by ``IngestPipeline/prepare(records:sourcePath:)``, ready for
+/// Records hashed, chunked and embedded by ``IngestPipeline/prepare(records:namespace:sourcePath:)``, ready for
 /// ``IngestPipeline/commit(_:)``. Preparing is the slow part (the embedding model) and takes no lock
 /// and no transaction, so a server can run it while other writes commit.
 public struct PreparedRecords: Sendable {
     let records: [JSONLinesReader.Record]
+    let namespace: DocumentNamespace
     let sourcePath: String
     let results: [IngestPipeline.ItemResult]
     let model: EmbeddingModelRecord?
@@ -47,28 +49,32 @@ public struct PreparedRecords: Sendable {
 extension IngestPipeline {
     /// Stores records that arrived in memory (e.g. an HTTP request) through the same steps as files:
     /// hash, skip if unchanged, chunk, embed, and write, all records in one transaction.
-    /// ``prepare(records:sourcePath:)`` then ``commit(_:)``.
+    /// ``prepare(records:namespace:sourcePath:)`` then ``commit(_:)``.
     ///
     /// - Parameters:
     ///   - records: parsed JSON Lines records; their ids must be distinct.
+    ///   - namespace: whose uris the record ids are: a record replaces only a document of this namespace.
     ///   - sourcePath: recorded as the documents' source (e.g. `"api"`); `--prune` never matches it.
     /// - Throws: database and embedding errors; nothing is written then.
-    public func ingest(records: [JSONLinesReader.Record], sourcePath: String) throws -> RecordIngestResult {
-        try commit(try prepare(records: records, sourcePath: sourcePath))
+    public func ingest(records: [JSONLinesReader.Record], namespace: DocumentNamespace = .api,
+                       sourcePath: String) throws -> RecordIngestResult {
+        try commit(try prepare(records: records, namespace: namespace, sourcePath: sourcePath))
     }
 
     /// Hashes, chunks and embeds records without writing any document: records whose stored version
     /// has the same record hash are only noted as unchanged.
-    /// - Parameters: as ``ingest(records:sourcePath:)``.
+    /// - Parameters: as ``ingest(records:namespace:sourcePath:)``.
     /// - Throws: embedding errors, and ``IngestError/otherActiveModel(active:requested:)``.
-    public func prepare(records: [JSONLinesReader.Record], sourcePath: String) throws -> PreparedRecords {
+    public func prepare(records: [JSONLinesReader.Record], namespace: DocumentNamespace = .api,
+                        sourcePath: String) throws -> PreparedRecords {
         let model = try registerEmbedder()
         var results = ParallelMap.map(Array(records.enumerated()), threads: options.threads) { pair in
-            self.prepare(pair.element.document, uri: pair.element.id, sourcePath: sourcePath,
+            self.prepare(pair.element.document, namespace: namespace, uri: pair.element.id, sourcePath: sourcePath,
                          location: "record \(pair.offset + 1)", dedupe: false, warning: nil)
         }
         _ = try embed(&results)
-        return PreparedRecords(records: records, sourcePath: sourcePath, results: results, model: model)
+        return PreparedRecords(records: records, namespace: namespace, sourcePath: sourcePath, results: results,
+                               model: model)
     }
 
     /// Writes prepared records in one transaction. A record found unchanged while preparing but
@@ -79,25 +85,25 @@ extension IngestPipeline {
         let model = prepared.model
         return try store.pool.write { db in
             var outcome = RecordIngestResult(outcomes: [], removedChunkIDs: [], addedChunkIDs: [], addedVectors: [])
-            let chunkIDs = try db.cachedStatement(sql: "SELECT id FROM chunks WHERE document_id = ? ORDER BY ordinal")
             for (index, record) in prepared.records.enumerated() {
                 var result = prepared.results[index]
                 if case .unchanged(let uri, let location) = result {
-                    let stored = try DocumentStore.state(db, uri: uri)
+                    let stored = try DocumentStore.state(db, namespace: prepared.namespace, uri: uri)
                     let current = record.document
                     let expected = recordHash(current, uri: uri, sourcePath: prepared.sourcePath,
                                               contentHash: ContentHash.sha256Hex(current.text))
                     if stored?.recordHash != expected {
-                        var fresh = [prepare(current, uri: uri, sourcePath: prepared.sourcePath, location: location,
-                                             dedupe: false, warning: nil, storedRecordHash: stored?.recordHash)]
+                        var fresh = [prepare(current, namespace: prepared.namespace, uri: uri,
+                                             sourcePath: prepared.sourcePath, location: location, dedupe: false,
+                                             warning: nil, storedRecordHash: stored?.recordHash)]
                         _ = try embed(&fresh)
                         result = fresh[0]
                     }
                 }
                 switch result {
                 case .document(let document, _, _, _):
-                    let staleChunkIDs = try DocumentStore.state(db, uri: document.uri)
-                        .map { try Int64.fetchAll(chunkIDs, arguments: [$0.id]) } ?? []
+                    let staleChunkIDs = try DocumentStore.state(db, namespace: document.namespace, uri: document.uri)
+                        .map { try DocumentStore.chunkIDs(db, documentID: $0.id) } ?? []
                     let stored = try DocumentStore.put(db, document, embeddingModelID: model?.id)
                     let (id, status): (Int64, RecordOutcome.Status)
                     switch stored {
@@ -107,7 +113,7 @@ extension IngestPipeline {
                     }
                     if status != .unchanged { outcome.removedChunkIDs += staleChunkIDs }
                     if status != .unchanged, model != nil {
-                        let ids = try Int64.fetchAll(chunkIDs, arguments: [id])
+                        let ids = try DocumentStore.chunkIDs(db, documentID: id)
                         for (chunkID, chunk) in zip(ids, document.chunks) {
                             guard let vector = chunk.embedding else { continue }
                             outcome.addedChunkIDs.append(chunkID)
@@ -117,7 +123,7 @@ extension IngestPipeline {
                     outcome.outcomes.append(RecordOutcome(id: record.id, documentID: id, status: status,
                                                           chunks: status == .unchanged ? 0 : document.chunks.count))
                 case .unchanged(let uri, _):
-                    let id = try DocumentStore.state(db, uri: uri)?.id
+                    let id = try DocumentStore.state(db, namespace: prepared.namespace, uri: uri)?.id
                     outcome.outcomes.append(RecordOutcome(id: record.id, documentID: id, status: .unchanged, chunks: 0))
                 case .skipped(_, let reason, _), .failed(_, let reason, _):
                     outcome.outcomes.append(RecordOutcome(id: record.id, documentID: nil, status: .skipped, chunks: 0,

@@ -118,7 +118,9 @@ public final class KnowledgeService: Sendable {
     /// without the write lock (searches, deletes and other uploads go on meanwhile); only the
     /// transaction and the index update hold it.
     func ingest(_ records: [JSONLinesReader.Record]) async throws -> [RecordOutcome] {
-        let prepared = try await offload { [pipeline] in try pipeline.prepare(records: records, sourcePath: "api") }
+        let prepared = try await offload { [pipeline] in
+            try pipeline.prepare(records: records, namespace: .api, sourcePath: "api")
+        }
         return try await offloadWrite(stored: { $0.contains { $0.status == .added || $0.status == .updated } }) {
             [pipeline, engine] in
             let result = try pipeline.commit(prepared)
@@ -135,13 +137,21 @@ public final class KnowledgeService: Sendable {
         }
     }
 
-    /// Deletes a document; returns the number of chunks removed, or nil when there was no such document.
+    /// Deletes a document posted to the API; returns the number of chunks removed, or nil when there
+    /// was no such document.
+    /// - Throws: ``APIError`` 409 `not_an_api_document` for a document of `kb ingest` (the API writes
+    ///   only its own namespace, ``DocumentNamespace/api``; such a document goes when its file is
+    ///   removed and `kb ingest --prune` runs).
     func deleteDocument(id: Int64) async throws -> Int? {
         try await offloadWrite(stored: { $0 != nil }) { [store, engine] () throws -> Int? in
             let chunkIDs: [Int64]? = try store.pool.write { db in
-                guard try Bool.fetchOne(db, sql: "SELECT 1 FROM documents WHERE id = ?", arguments: [id]) != nil
-                else { return nil }
-                let chunks = try Int64.fetchAll(db, sql: "SELECT id FROM chunks WHERE document_id = ?", arguments: [id])
+                guard let owner = try DocumentStore.owner(db, documentID: id) else { return nil }
+                guard owner.namespace == .api else {
+                    throw APIError(.conflict, "not_an_api_document",
+                                   "document \(id) was ingested by kb ingest from \(owner.sourcePath), not posted to the API; "
+                                   + "the API deletes only its own documents (remove the file and run kb ingest --prune)")
+                }
+                let chunks = try DocumentStore.chunkIDs(db, documentID: id)
                 try DocumentStore.delete(db, documentID: id)
                 return chunks
             }
