@@ -65,6 +65,29 @@ final class KnowledgeServiceConcurrencyTests: XCTestCase {
         XCTAssertEqual(hits.hits.count, 1)
     }
 
+    func testARequestDeadlineStopsTheSQLiteWorkInsteadOfWaitingForIt() async throws {
+        let knowledge = try await makeService(embedder: HashingEmbedder())
+        let started = ContinuousClock.now
+        do {
+            // As the routes run their work (`KnowledgeServer.timed`): the deadline cancels the work's
+            // task, and the deadline's task group waits for that task to end.
+            _ = try await withDeadline(0.3, timeoutError: APIError(.serviceUnavailable, "timeout", "too slow")) {
+                try await knowledge.offload { [store = knowledge.store] in
+                    try store.pool.read { db in
+                        try Int.fetchOne(db, sql: """
+                            WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 300000000)
+                            SELECT count(*) FROM c
+                            """)
+                    }
+                }
+            }
+            XCTFail("the deadline did not fire")
+        } catch let error as APIError {
+            XCTAssertEqual(error.code, "timeout")
+        }
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(5), "answered when the work stopped, not a minute later")
+    }
+
     // MARK: - Helpers
 
     private func makeService(embedder: any Embedder) async throws -> KnowledgeService {

@@ -39,6 +39,10 @@ final class StoreHealthTests: XCTestCase {
         let problems = try store.integrityProblems()
         XCTAssertEqual(problems.count, 1, "\(problems)")
         XCTAssertTrue(problems.first?.hasPrefix("full-text index (chunks_fts):") == true, "\(problems)")
+
+        let run = try CommandRunner.run(["stats", "--db", path, "--check"])
+        XCTAssertEqual(run.status, 1, run.stdout + run.stderr)
+        XCTAssertTrue(run.stdout.contains("integrity: full-text index (chunks_fts):"), run.stdout)
     }
 
     // MARK: - At run time
