@@ -66,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "kb",
             dependencies: [
-                "KBStore", "KBIngest", "KBSearch", "KBEmbedding", "KBLLM", "KBServer", "KBIndex", "COpenBLAS",
+                "KBStore", "KBIngest", "KBSearch", "KBEmbedding", "KBLLM", "KBServer", "KBIndex", "KBSupport", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -82,7 +82,7 @@ let package = Package(
                                                         .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "KBSearchTests", dependencies: ["KBSearch", "KBIngest", "KBStore", "KBTestSupport"]),
         .testTarget(name: "KBServerTests", dependencies: [
-            "KBServer", "KBSearch", "KBIngest", "KBStore", "KBEmbedding", "KBTestSupport",
+            "KBServer", "KBSearch", "KBIngest", "KBStore", "KBEmbedding", "KBSupport", "KBTestSupport",
             .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,5 +1,6 @@
 import Foundation
-import KBServer
+import KBSupport
+@testable import KBServer
 import KBTestSupport
 import XCTest
 
@@ -48,5 +49,25 @@ final class ServerConfigurationTests: XCTestCase {
             }
         }
         XCTAssertThrowsError(try ServerConfiguration().merged(file: nil, environment: ["KB_API_KEYS_FILE": "/nonexistent/keys"]))
+    }
+
+    /// One size parser for the whole program: `--max-body 1MB` failed while `--max-file-size 1MB`
+    /// worked (two parsers that disagreed), and a size too large for an Int crashed instead of
+    /// being refused.
+    func testSizesReadTheSameEverywhere() throws {
+        XCTAssertEqual(ByteSize.parse("1MB"), 1_000_000)
+        XCTAssertEqual(ByteSize.parse("1M"), 1 << 20)
+        XCTAssertEqual(ByteSize.parse("1MiB"), 1 << 20)
+        XCTAssertEqual(ByteSize.parse("1.5g"), 3 << 29)
+        XCTAssertEqual(ByteSize.parse(" 65536 "), 65536)
+        XCTAssertEqual(ByteSize.parse("9223372036854775807"), Int.max)
+        for bad in ["", "M", "-1M", "1e30G", "inf", "nan", "12 parsecs", "0x10"] {
+            XCTAssertNil(ByteSize.parse(bad), bad)
+        }
+        var configuration = ServerConfiguration()
+        try configuration.apply(environment: ["KB_MAX_BODY": "1MB", "KB_MAX_UPLOAD": "64MiB"])
+        XCTAssertEqual(configuration.maxBodyBytes, 1_000_000)
+        XCTAssertEqual(configuration.maxUploadBytes, 64 << 20)
+        XCTAssertThrowsError(try configuration.set("max_body", "1e30G", source: "--max-body"))
     }
 }

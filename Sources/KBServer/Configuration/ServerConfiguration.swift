@@ -1,4 +1,5 @@
 import Foundation
+import KBSupport
 
 /// A setting that cannot be used, named with the reason.
 public struct ServerConfigurationError: Error, CustomStringConvertible {
@@ -116,7 +117,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         func bytes() throws -> Int {
             guard let value = ByteSize.parse(text), value > 0 else {
-                throw ServerConfigurationError("\(source): expected a size such as 1M or 65536, got \"\(text)\"")
+                throw ServerConfigurationError("\(source): expected a size such as 1M, 1MB or 65536, got \"\(text)\"")
             }
             return value
         }
@@ -139,19 +140,5 @@ public struct ServerConfiguration: Sendable, Equatable {
         case "max_answer_tokens": maxAnswerTokens = try int(1...8192)
         default: throw ServerConfigurationError("\(source): unknown setting")
         }
-    }
-}
-
-/// Sizes like `64M`, `1.5G`, `200k`, `1048576` (binary multiples).
-enum ByteSize {
-    static func parse(_ text: String) -> Int? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
-        let units: [(String, Double)] = [("gib", 1_073_741_824), ("mib", 1_048_576), ("kib", 1024), ("g", 1_073_741_824),
-                                         ("m", 1_048_576), ("k", 1024), ("b", 1)]
-        for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
-            guard let value = Double(trimmed.dropLast(suffix.count)), value >= 0 else { return nil }
-            return Int(value * factor)
-        }
-        return Int(trimmed)
     }
 }

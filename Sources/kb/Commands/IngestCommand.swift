@@ -3,6 +3,7 @@ import Foundation
 import KBEmbedding
 import KBIngest
 import KBStore
+import KBSupport
 
 /// `kb ingest`: read files into the knowledge base.
 struct IngestCommand: ParsableCommand {
@@ -69,7 +70,7 @@ struct IngestCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        guard parseByteSize(maxFileSize) != nil else {
+        guard ByteSize.parse(maxFileSize) != nil else {
             throw ValidationError("--max-file-size: cannot read '\(maxFileSize)' as a size (examples: 64M, 1G, 500k)")
         }
         // The upper bound depends on the model's tokenizer: run() checks it once the model is loaded.
@@ -92,7 +93,7 @@ struct IngestCommand: ParsableCommand {
         options.exclude = exclude.map(Glob.init)
         options.prune = prune
         options.strictUTF8 = strictUTF8
-        options.maxDocumentBytes = parseByteSize(maxFileSize) ?? options.maxDocumentBytes
+        options.maxDocumentBytes = ByteSize.parse(maxFileSize) ?? options.maxDocumentBytes
         options.threads = threads
         options.batchSize = batchSize
         let chunker = try modelsOption.chunker(ChunkingOptions(maxTokens: chunkTokens, overlapTokens: chunkOverlap),

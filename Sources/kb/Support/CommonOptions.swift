@@ -98,15 +98,3 @@ func printJSON<T: Encodable>(_ value: T) throws {
     FileHandle.standardOutput.write(Data("\n".utf8))
 }
 
-/// Parses sizes like `64M`, `1.5G`, `200k`, `1048576`.
-func parseByteSize(_ text: String) -> Int? {
-    let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
-    let kibi = 1024.0, mebi = kibi * 1024, gibi = mebi * 1024
-    let units: [(String, Double)] = [("gib", gibi), ("mib", mebi), ("kib", kibi), ("gb", 1e9), ("mb", 1e6),
-                                     ("kb", 1e3), ("g", gibi), ("m", mebi), ("k", kibi), ("b", 1)]
-    for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
-        guard let value = Double(trimmed.dropLast(suffix.count)), value >= 0 else { return nil }
-        return Int(value * factor)
-    }
-    return Int(trimmed)
-}
