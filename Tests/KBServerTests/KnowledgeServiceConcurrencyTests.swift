@@ -37,6 +37,23 @@ final class KnowledgeServiceConcurrencyTests: XCTestCase {
         XCTAssertEqual(try knowledge.store.statistics().documents, 2, "backup and large (kernel was deleted)")
     }
 
+    func testAnUploadCancelledWhileEmbeddingNeverCommits() async throws {
+        let embedder = GatedEmbedder()
+        let knowledge = try await makeService(embedder: embedder)
+        let late = try record(id: "late", text: "GATE Tide tables list the spring tides.")
+        let upload = Task { try await knowledge.ingest([late]) }
+        await embedder.waitUntilEntered()
+        upload.cancel()   // the request timed out, or its client left
+        embedder.open()
+        do {
+            let outcomes = try await upload.value
+            XCTFail("the cancelled upload committed: \(outcomes)")
+        } catch {
+            XCTAssertTrue(error is CancellationError, "\(error)")
+        }
+        XCTAssertEqual(try knowledge.store.statistics().documents, 2, "backup and kernel only")
+    }
+
     func testCancellingAQueryInterruptsItsSQLiteWork() async throws {
         let knowledge = try await makeService(embedder: HashingEmbedder())
         let started = ContinuousClock.now
