@@ -12,9 +12,11 @@ import NIOPosix
 /// thread pool, never on the event loops or the Swift concurrency pool.
 ///
 /// Threading: any number of searches run at once (SQLite WAL readers, the index's shared lock);
-/// writes are serialized by ``writeLock`` so the index follows the database in commit order. A
-/// search during a write sees the database before or after the commit; a chunk it ranked that
-/// was deleted meanwhile is left out of its results (the hit loader skips missing rows).
+/// writes are serialized by ``writeLock`` so the index follows the database in commit order. The
+/// lock is held for the transaction and the index update only: an upload is chunked and embedded
+/// before it. A search during a write sees the database before or after the commit; a chunk it
+/// ranked that was deleted meanwhile is left out of its results (the hit loader skips missing rows).
+/// Work whose caller is cancelled stops inside SQLite (``offload(_:)``).
 ///
 /// Writes by other processes to the same file are followed too (``ExternalWriteFollower``): a
 /// search first brings the vector index up to date when the database changed, at most once per
