@@ -108,19 +108,21 @@ final class ShutdownAndHangUpTests: XCTestCase {
     }
 
     /// A streaming client that resets its connection while queued must not keep its slot: with one
-    /// slot, every later answer hung.
-    func testStreamingClientResettingWhileQueuedLeavesNoSlotBehind() async throws {
+    /// slot, every later answer hung. One that closes normally while queued must not be answered
+    /// for nobody once a slot frees up.
+    func testStreamingClientsLeavingWhileQueuedLeaveNoSlotAndNoWorkBehind() async throws {
         let server = try await TestServer(self) { $0.maxConcurrentGenerations = 1; $0.maxQueuedGenerations = 2 }
         let generator = try XCTUnwrap(server.generator)
         generator.closeGate()
         let holder = Task { try await server.client.json("POST", "/v1/ask", ["question": "When do backups run?"]) }
         try await waitUntil { generator.calls == 1 }
-        for (index, path) in ["/v1/ask", "/v1/chat/completions"].enumerated() {
+        let abandoned = [("/v1/ask", true), ("/v1/chat/completions", true), ("/v1/ask", false), ("/v1/chat/completions", false)]
+        for (index, (path, reset)) in abandoned.enumerated() {
             let body = path == "/v1/ask"
                 ? ["question": "How are old logs compressed?", "stream": true]
                 : ["messages": [["role": "user", "content": "How are old logs compressed?"]], "stream": true] as [String: Any]
             try await server.client.sendThenHangUp("POST", path, headers: ["Content-Type": "application/json"],
-                                                   body: try JSONSerialization.data(withJSONObject: body)) {
+                                                   body: try JSONSerialization.data(withJSONObject: body), reset: reset) {
                 server.server.answers.queue.counts.waiting == 1
             }
             try await waitUntil(seconds: 10) { server.server.answers.queue.counts.waiting == 0 }
@@ -132,7 +134,7 @@ final class ShutdownAndHangUpTests: XCTestCase {
         let next = try await server.client.json("POST", "/v1/ask", ["question": "When do backups run?", "stream": true])
         XCTAssertEqual(next.status, 200)
         XCTAssertEqual(SSEEvent.parse(next.text).last?.name, "done", next.text)
-        XCTAssertEqual(generator.calls, 2, "neither abandoned stream reached the model")
+        XCTAssertEqual(generator.calls, 2, "no abandoned stream reached the model")
     }
 
     /// A streaming client that stops reading and closes normally stops its generation: the answer

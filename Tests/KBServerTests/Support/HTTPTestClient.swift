@@ -89,9 +89,13 @@ struct HTTPTestClient: Sendable {
             let socket = try Self.connect(port: port)
             try Self.send(socket, Self.head(method, path, headers: headers, bodyLength: body.count) + body)
             let deadline = Date().addingTimeInterval(timeout)
-            while !condition() && Date() < deadline { usleep(5_000) }
-            Self.hangUp(socket, reset: reset)
-            if !condition() { throw Failure(description: "the condition before hanging up was not met in \(timeout) s") }
+            var met = false
+            while !met && Date() < deadline {
+                met = condition()
+                if !met { usleep(5_000) }
+            }
+            Self.hangUp(socket, reset: reset)   // the server may clear the condition at once: judge it before
+            if !met { throw Failure(description: "the condition before hanging up was not met in \(timeout) s") }
         }
     }
 
