@@ -183,11 +183,9 @@ struct HTMLTextExtractor {
                 flushPending(force: true)
                 continue
             }
-            if var heading = openHeading {
-                if pendingSpace { heading.text.append(" ") }
-                heading.text.unicodeScalars.append(scalar)
-                openHeading = heading
-            }
+            // In place: a copy of the heading here would copy its text for every character.
+            if pendingSpace { openHeading?.text.append(" ") }
+            openHeading?.text.unicodeScalars.append(scalar)
             flushPending()
             append(scalar)
         }

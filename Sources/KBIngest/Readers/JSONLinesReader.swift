@@ -25,7 +25,7 @@ public enum JSONLinesReader {
         let id: String
         switch fields["id"] ?? fields["_id"] {
         case let string as String where !string.isEmpty: id = string
-        case let number as NSNumber where number.doubleValue.rounded() == number.doubleValue
+        case let number as NSNumber where !isBoolean(number) && number.doubleValue.rounded() == number.doubleValue
                                           && abs(number.doubleValue) < 1e15:
             id = String(Int64(number.doubleValue))
         case nil: throw ReadError.malformedRecord("missing required field \"id\"")
@@ -46,6 +46,12 @@ public enum JSONLinesReader {
         let normalized = text.utf8.contains(UInt8(ascii: "\r")) ? text.replacingCRLF() : text
         return Record(id: id, document: ParsedDocument(
             title: title.isEmpty ? id : title, text: normalized, url: url, metadataJSON: metadataJSON, format: .jsonl))
+    }
+
+    /// JSON `true` and `false` come back as `NSNumber`s too (and as 1 and 0 from `doubleValue`);
+    /// they are Foundation's boolean class, which no number parsed from JSON is.
+    private static func isBoolean(_ number: NSNumber) -> Bool {
+        type(of: number) == type(of: NSNumber(value: true))
     }
 
     private static func optionalString(_ fields: [String: Any], _ key: String) throws -> String? {
