@@ -142,6 +142,13 @@ final class E5ModelFile: @unchecked Sendable {  // immutable after init
         // Normalization map
         let entries = try reader.count("normalization entries")
         let mapBytes = try reader.u32("normalization bytes")
+        guard Int(mapBytes) <= data.count - reader.position else {
+            throw E5ModelFileError.truncated(file: url, what: "normalization map")
+        }
+        // An entry takes at least 5 bytes: a count the map cannot hold must not size the table.
+        guard entries <= Int(mapBytes) / 5 else {
+            throw E5ModelFileError.malformed(file: url, reason: "\(entries) normalization entries cannot fit in \(mapBytes) bytes")
+        }
         let mapEnd = reader.position + Int(mapBytes)
         var normalization: [UInt32: [UInt32]] = [:]
         normalization.reserveCapacity(entries)
@@ -173,7 +180,8 @@ final class E5ModelFile: @unchecked Sendable {  // immutable after init
                 throw E5ModelFileError.malformed(file: url, reason: "tensor \(name): \(bytes) bytes for \(count) \(type) values")
             }
             guard offset >= 0, offset <= data.count, bytes <= data.count - offset else {
-                throw E5ModelFileError.truncated(file: url, what: "tensor \(name) (bytes \(offset)..<\(offset + bytes), file \(data.count))")
+                // (offset + bytes may overflow: name them apart)
+                throw E5ModelFileError.truncated(file: url, what: "tensor \(name) (\(bytes) bytes at offset \(offset), file \(data.count))")
             }
             tensors[name] = TensorInfo(name: name, dataType: type, elementCount: count, offset: offset, byteCount: bytes)
         }
