@@ -16,6 +16,8 @@ public final class KnowledgeServer: Sendable {
     let answers: AnswerService
     let logger: Logger
     let keys: APIKeys
+    /// Body limits and timeouts, as every route applies them.
+    let deadlines: RequestDeadlines
 
     /// - Parameters:
     ///   - generator: the language model for answers; nil serves search and documents only.
@@ -26,6 +28,7 @@ public final class KnowledgeServer: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.keys = APIKeys(configuration.apiKeys)
+        self.deadlines = RequestDeadlines(configuration)
         self.answers = AnswerService(knowledge: knowledge, generator: generator, metrics: metrics,
                                      configuration: configuration)
     }
@@ -58,8 +61,7 @@ public final class KnowledgeServer: Sendable {
         let reads = router.group().add(middleware: authorization(.read))
         addSearchRoutes(reads)
         addDocumentReadRoutes(reads)
-        addAnswerRoutes(reads)
-        addOpenAIRoutes(reads)
+        AnswerController(answers: answers, deadlines: deadlines).addRoutes(to: reads)
         let writes = router.group().add(middleware: authorization(.write))
         addDocumentWriteRoutes(writes)
         return router
@@ -89,50 +91,5 @@ public final class KnowledgeServer: Sendable {
         let group = ServiceGroup(configuration: .init(services: [makeApplication(onServerRunning: onServerRunning)],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-    }
-
-    // MARK: - Helpers for the routes
-
-    /// Reads a JSON body within the body size limit and the body timeout (408 when the client is too slow).
-    func readBody(_ request: Request, limit: Int? = nil) async throws -> ByteBuffer {
-        try await readBody(request.body, headers: request.headers, limit: limit)
-    }
-
-    private func readBody(_ body: RequestBody, headers: HTTPFields, limit: Int? = nil) async throws -> ByteBuffer {
-        let limit = limit ?? configuration.maxBodyBytes
-        return try await withBodyDeadline { try await JSONBody.collect(body, headers: headers, limit: limit) }
-    }
-
-    /// Runs `work`, which reads the request body, under the body timeout (408 when the client is too slow).
-    func withBodyDeadline<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        let seconds = configuration.bodyTimeout
-        return try await withDeadline(seconds, timeoutError: APIError(
-            .requestTimeout, "request_timeout", "the request body did not arrive within \(seconds) s"), work)
-    }
-
-    /// Reads the JSON body of an answer request and runs `respond` on it while watching the
-    /// connection: when the client closes it — while the body arrives, while the request waits for
-    /// a generation slot, or while a non-streamed answer is generated — `respond` is cancelled, and
-    /// the cancellation reaches the queue and the engine. The body is read inside the watch
-    /// (Hummingbird's inbound-close watch must consume the body itself). Because the watch reads
-    /// the connection, the connection is closed after the response: it says `Connection: close`.
-    /// A streamed answer's body runs after `respond` returns; it notices a departed client when a
-    /// write fails.
-    func whileConnected(_ request: Request,
-                        _ respond: @escaping @Sendable (ByteBuffer) async throws -> Response) async throws -> Response {
-        let headers = request.headers
-        var response = try await request.body.consumeWithCancellationOnInboundClose { [self] body in
-            try await respond(try await readBody(body, headers: headers))
-        }
-        response.headers[.connection] = "close"
-        return response
-    }
-
-    /// Runs a handler under the request timeout (503 when it takes longer).
-    func timed(_ work: @escaping @Sendable () async throws -> Response) async throws -> Response {
-        let seconds = configuration.requestTimeout
-        return try await withDeadline(seconds, timeoutError: APIError(
-            .serviceUnavailable, "timeout", "the request took longer than \(seconds) s", headers: [.retryAfter: "1"]),
-            work)
     }
 }

@@ -13,19 +13,15 @@ extension AnswerService {
     ///   - slot: the generation slot taken for this stream (nil only when nothing was found). The body
     ///     owns it: it goes back when the generation ends, or when the body is dropped without running
     ///     (the client left before the response head was written).
-    ///   - piece: the bytes of one text piece.
-    ///   - finish: the closing events (citations, usage, end marker).
-    ///   - failure: the event reporting an error after the stream began.
+    ///   - format: the endpoint's events (text pieces, closing events, the error event).
     func streamingBody(_ prepared: Prepared, slot: GenerationSlot?, parameters: GenerationParameters,
                        requestStarted: ContinuousClock.Instant, logger: Logger,
-                       piece: @escaping @Sendable (String) -> ByteBuffer,
-                       finish: @escaping @Sendable (Answer) -> [ByteBuffer],
-                       failure: @escaping @Sendable (APIError) -> ByteBuffer) -> ResponseBody {
+                       format: some AnswerFormat) -> ResponseBody {
         ResponseBody { [self] writer in
             guard let slot, !prepared.nothingFound else {
                 let answer = Self.nothingFoundAnswer
-                try await writer.write(piece(answer.text))
-                for event in finish(answer) { try await writer.write(event) }
+                try await writer.write(format.piece(answer.text))
+                for event in format.finish(answer) { try await writer.write(event) }
                 try await writer.finish(nil)
                 return
             }
@@ -40,14 +36,14 @@ extension AnswerService {
                         }
                     }
                     for await text in pieces {
-                        try await writer.write(piece(text))   // throws when the client has gone: cancels the child
+                        try await writer.write(format.piece(text))   // throws when the client has gone: cancels the child
                     }
                     guard let answer = try await group.next() else { throw CancellationError() }
                     return answer
                 }
-                for event in finish(answer) { try await writer.write(event) }
+                for event in format.finish(answer) { try await writer.write(event) }
             } catch let error as APIError {
-                try await writer.write(failure(error))
+                try await writer.write(format.failure(error))
             } catch is CancellationError {
                 logger.info("answer stream cancelled")
                 throw CancellationError()

@@ -11,10 +11,10 @@ extension KnowledgeServer {
                                "\(declared) bytes is over the \(limit)-byte limit of this endpoint (server option --max-upload)")
             }
             let contentType = request.headers[.contentType]
-            let records = try await withBodyDeadline {
+            let records = try await deadlines.withBodyDeadline {
                 try await DocumentUpload.parse(request.body, contentType: contentType, limit: limit)
             }
-            return try await timed { [self] in
+            return try await deadlines.timed { [self] in
                 let outcomes = try await knowledge.ingest(records)
                 let created = outcomes.contains { $0.status == .added }
                 return JSONBody.response(DocumentUploadResponse(outcomes), status: created ? .created : .ok)

@@ -6,8 +6,8 @@ extension KnowledgeServer {
     /// `POST /v1/search`.
     func addSearchRoutes(_ router: some RouterMethods<KBRequestContext>) {
         router.post("/v1/search") { [self] request, _ in
-            let body = try await readBody(request)
-            return try await timed { [self] in
+            let body = try await deadlines.readBody(request)
+            return try await deadlines.timed { [self] in
                 let search = try JSONBody.decode(SearchRequest.self, from: body)
                 let (query, mode, topK) = try SearchRequest.validated(query: search.query, mode: search.mode, topK: search.topK)
                 let started = ContinuousClock.now
