@@ -18,3 +18,6 @@ python3 scripts/check-imports.py
 python3 -m unittest discover -s scripts/tests
 swift build --build-tests
 swift test --skip-build
+# The adversarial suite on a live server: schemathesis against the spec (~20 s), then a 60 s soak of 200 mixed clients.
+scripts/schemathesis.sh
+bench/soak.sh 60
