@@ -4,7 +4,7 @@ import KBSearch
 import KBStore
 
 /// Keeps the in-memory vector index in step with writes that another process (`kb ingest`,
-/// `kb rm`, a second server) makes to the same database file.
+/// `kb reembed`, a second server) makes to the same database file.
 ///
 /// Detection: a connection of its own whose `PRAGMA data_version` changes whenever any other
 /// connection commits. It is read at most once per ``interval``, by the search that finds the
