@@ -16,8 +16,7 @@
 # token counts below are what each engine reads, capped at 512 per text for both).
 # Each process loads the model and embeds the first 64 texts before its timed run.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/preamble.sh"
 
 docs="${1:-500}"
 threads_list="${THREADS:-1 2}"
@@ -47,9 +46,7 @@ kb="$(swift build -c release --product kb -Xswiftc -target-cpu -Xswiftc native -
 gcc -O3 -march=native -fopenmp -include models/multilingual-e5-small/reference/e5.c \
   -o "$tmp/e5_reference" scripts/fixtures/e5_reference.c -lm
 
-coretype="$(scripts/openblas-coretype.sh)"
-[ -z "$coretype" ] || export OPENBLAS_CORETYPE="$coretype"
-out="${OUT:-$(mktemp /tmp/e5-throughput.XXXXXX.jsonl)}"
+out="${OUT:-$(mktemp -t e5-throughput.XXXXXX.jsonl)}"
 : > "$out"
 for threads in $threads_list; do
   for run in $(seq "$runs"); do

@@ -5,7 +5,7 @@
 # Usage: bench/embedding-throughput.sh [DOCS]        (default 2000)
 # Env:   THREADS="1 2"   thread counts to measure
 #        RUNS=3          timed runs per engine and thread count (the table shows medians)
-#        KB_BENCH_VENV=/tmp/venv-emb   Python venv for the reference; created if missing with
+#        KB_BENCH_VENV=DIR   Python venv for the reference (default .venv-bench-embedding); created if missing with
 #                        torch==2.13.0 (CPU) sentence-transformers==6.2.0 transformers==5.24.0
 #        KB_BENCH_SCRATCH=.build-emb   SwiftPM scratch path for the release build
 #
@@ -18,13 +18,12 @@
 # before its timed run. Prints a Markdown table; raw JSON lines are kept in $OUT (default a
 # temporary file, printed at the end).
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/preamble.sh"
 
 docs="${1:-2000}"
 threads_list="${THREADS:-1 2}"
 runs="${RUNS:-3}"
-venv="${KB_BENCH_VENV:-/tmp/venv-emb}"
+venv="${KB_BENCH_VENV:-$root/.venv-bench-embedding}"
 scratch="${KB_BENCH_SCRATCH:-.build-emb}"
 corpus="corpora/out/debian-eval/corpus.jsonl"
 say() { printf '[embedding-throughput] %s\n' "$*" >&2; }
@@ -41,11 +40,9 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 texts="$tmp/texts.jsonl"
 head -n "$docs" "$corpus" > "$texts"
-out="${OUT:-$(mktemp /tmp/embedding-throughput.XXXXXX.jsonl)}"
+out="${OUT:-$(mktemp -t embedding-throughput.XXXXXX.jsonl)}"
 : > "$out"
 
-coretype="$(scripts/openblas-coretype.sh)"
-[ -z "$coretype" ] || export OPENBLAS_CORETYPE="$coretype"
 swift_test=(swift test --scratch-path "$scratch" -c release -Xswiftc -target-cpu -Xswiftc native
             --filter EmbeddingThroughputBenchmark)
 say "building (release, native CPU)"

@@ -4,25 +4,21 @@
 # for both models at 1 and 2 threads, and the time to first token of a 1,500-token RAG prompt cold
 # and with its first 1,200 tokens cached. Medians of RUNS runs; prints the ratios kb / llama.cpp.
 # usage: bench/generate.sh [RUNS] [THREADS...]
-#   PYTHON: a python with llama-cpp-python (default: /work/main/.venv-llm/bin/python, else python3)
+#   PYTHON: a python with llama-cpp-python (default: .venv-llm/bin/python in the checkout, else python3)
 #   PP, TG: prompt and generation test sizes (default 512 and 128); MODELS: file names in models/;
 #   SPEED=0 skips the pp/tg tests, TTFT=0 skips the time-to-first-token test; TTFT_PROMPT, TTFT_CACHED its sizes (1500, 1200)
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/preamble.sh"
 runs="${1:-3}"; shift || true
 threads=("${@:-1 2}"); threads=(${threads[@]})
-python="${PYTHON:-/work/main/.venv-llm/bin/python}"
+python="${PYTHON:-$root/.venv-llm/bin/python}"
 [ -x "$python" ] || python=python3
 "$python" -c 'import llama_cpp' || { echo "llama-cpp-python is missing for $python" >&2; exit 1; }
-[ -x .build/release/kb ] || scripts/setup.sh >/dev/null
 models=(${MODELS:-smollm2-135m-instruct-q4_1.gguf qwen2.5-coder-0.5b-instruct-q4_k_m.gguf})
 pp="${PP:-512}"; tg="${TG:-128}"
-export KB_MODELS_DIR="$root/models"
-coretype="$(scripts/openblas-coretype.sh)"; [ -z "$coretype" ] || export OPENBLAS_CORETYPE="$coretype"
 kb=(.build/release/kb)
 out="$(mktemp -d)"; trap 'rm -rf "$out"' EXIT
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_machine
 echo "llama-cpp-python $("$python" -c 'import llama_cpp; print(llama_cpp.__version__)'), $runs runs each"
 
 for model in "${models[@]}"; do

@@ -6,15 +6,13 @@
 #
 # usage: bench/ingest-100k.sh [RUNS]     (default 3 ingest runs; medians reported)
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/preamble.sh"
 runs="${1:-3}"
-scripts/setup.sh >/dev/null
 corpora/build-english-100k.sh >/dev/null
 corpora/build-debian-eval.sh >/dev/null
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_machine
 
 for run in $(seq 1 "$runs"); do
   rm -f "$out"/kb.sqlite*

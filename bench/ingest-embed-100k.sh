@@ -6,14 +6,12 @@
 #
 # usage: bench/ingest-embed-100k.sh [DB]
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/preamble.sh"
 db="${1:-data/english-100k.sqlite}"
-scripts/setup.sh >/dev/null
 corpora/build-english-100k.sh >/dev/null
 mkdir -p "$(dirname "$db")"
 rm -f "$db" "$db-wal" "$db-shm"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_machine
 timing="$(mktemp)"
 report="$(mktemp)"
 trap 'rm -f "$timing" "$report"' EXIT

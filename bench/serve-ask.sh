@@ -10,10 +10,8 @@
 #   MAX_GENERATIONS is the server's --max-generations (answers generated at once; the rest queue).
 #   TOP_K: sources per answer (default: the server's 5); 2 halves the prompt (~1.4k -> ~0.6k tokens).
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/preamble.sh"
 db="$1"; model="$2"; max_tokens="${3:-32}"; sessions="${4:-1 4 16}"; questions="${5:-8}"; generations="${6:-1}"; top_k="${7:-}"
-[ -x bin/kb ] || scripts/setup.sh >/dev/null
 out="$(mktemp -d)"; server=""
 trap '[ -z "$server" ] || kill "$server" 2>/dev/null || true; rm -rf "$out"' EXIT
 cp "$db" "$out/bench.sqlite"   # the server opens its file read-write (WAL); leave the original alone

@@ -12,11 +12,9 @@
 #   Any kb database works, e.g. the 5k Debian evaluation set:
 #   bench/serve-search.sh corpora/out/debian-eval-small/kb-eval.sqlite corpora/out/debian-eval-small/queries.jsonl
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/preamble.sh"
 db="$1"; queries="$2"; clients="${3:-50}"; seconds="${4:-20}"; mode="${5:-hybrid}"; runs="${6:-3}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-[ -x bin/kb ] || scripts/setup.sh >/dev/null
 out="$(mktemp -d)"; trap 'kill "$server" 2>/dev/null || true; rm -rf "$out"' EXIT
 cp "$db" "$out/bench.sqlite"   # the server opens its file read-write (WAL); leave the original alone
 

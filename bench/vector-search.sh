@@ -4,17 +4,15 @@
 # vectors and queries through FAISS IndexFlatIP and sqlite-vec in the same run. Medians of RUNS runs.
 # usage: bench/vector-search.sh [RUNS] [COUNT]
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/preamble.sh"
 runs="${1:-3}"; count="${2:-300000}"
-scripts/setup.sh >/dev/null
 venv="$root/.venv-bench"
 if [ ! -x "$venv/bin/python" ]; then
-  /usr/bin/python3 -m venv "$venv"   # Debian's python: the pyenv build cannot load SQLite extensions
+  "$(bench_python_with_sqlite_extensions)" -m venv "$venv"   # sqlite-vec needs a sqlite3 that loads extensions
   "$venv/bin/pip" install -q faiss-cpu==1.15.1 sqlite-vec==0.1.6 numpy==2.4.6
 fi
 out="$(mktemp -d)"; trap 'rm -rf "$out"' EXIT
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_machine
 for run in $(seq 1 "$runs"); do
   /usr/bin/time -f '%M' -o "$out/rss" bin/kb bench vectors --count "$count" \
     --write-vectors "$out/x.f32" --write-queries "$out/q.f32" > "$out/kb.$run.json"
