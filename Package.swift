@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // DOCX, PPTX and XLSX are ZIP archives of XML (the XML parser is Foundation's).
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         /// Small shared pieces with no dependencies (SHA-256).
@@ -37,12 +39,13 @@ let package = Package(
         .target(name: "KBIndex", dependencies: ["COpenBLAS"]),
         /// The local GGUF inference engine: file reader, quantized kernels, models, sampling, KV cache.
         /// Compiled optimised in debug builds too: its tests run real models through it.
-        .target(name: "KBLLM", dependencies: ["CKBKernels"], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .target(name: "KBLLM", dependencies: ["CKBKernels", "KBSupport"], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         /// The quantized matrix-product kernels (scalar C + AVX2) and the thread pool, in C for speed.
         /// Optimised in debug builds too, for the same reason.
         .target(name: "CKBKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         /// Readers, chunking and the ingest pipeline.
-        .target(name: "KBIngest", dependencies: ["KBStore", "KBEmbedding", "KBSupport"]),
+        .target(name: "KBIngest", dependencies: ["KBStore", "KBEmbedding", "KBSupport",
+                                                 .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         /// Query parsing, ranking and snippets.
         .target(name: "KBSearch", dependencies: ["KBStore", "KBIndex", "KBEmbedding"]),
         /// `kb serve`: the HTTP API (search, documents, cited answers, OpenAI-compatible chat) on Hummingbird.
@@ -72,11 +75,11 @@ let package = Package(
             ]
         ),
         /// Temporary folders, the model location and a runner for the built `kb` binary.
-        .target(name: "KBTestSupport", dependencies: ["KBEmbedding"], path: "Tests/KBTestSupport"),
+        .target(name: "KBTestSupport", dependencies: ["KBEmbedding", "KBSupport"], path: "Tests/KBTestSupport"),
         .testTarget(name: "KBStoreTests", dependencies: ["KBStore", "KBSupport", "KBTestSupport",
                                                        .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "KBEmbeddingTests", dependencies: ["KBEmbedding", "KBSupport", "KBTestSupport", "COpenBLAS"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "KBLLMTests", dependencies: ["KBLLM", "CKBKernels", "KBTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KBLLMTests", dependencies: ["KBLLM", "CKBKernels", "KBSupport", "KBTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KBIndexTests", dependencies: ["KBIndex"]),
         .testTarget(name: "KBIngestTests", dependencies: ["KBIngest", "KBStore", "KBEmbedding", "KBTestSupport",
                                                         .product(name: "GRDB", package: "GRDB.swift")]),

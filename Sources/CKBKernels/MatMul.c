@@ -22,8 +22,6 @@ static kb_dot_fn select_dot(int type, kb_isa isa) {
     return kb_generic_dot(type);
 }
 
-int kb_matmul_supports(int type) { return kb_generic_dot(type) != NULL; }
-
 void kb_quantize_q8(const float *x, int64_t n, kb_q8_block *out, kb_isa isa) {
 #ifdef KB_HAVE_X86
     if (isa == KB_ISA_BEST && kb_cpu_has_avx2()) { kb_avx2_quantize_q8(x, n, out); return; }

@@ -36,7 +36,7 @@ final class BertWeights: @unchecked Sendable {
     /// looked-up row at a time (multilingual-e5's 250k-row table stays 54 MB instead of 384 MB).
     enum TokenEmbeddings {
         case float32(Tensor)  // [vocabulary, hidden]
-        case q4_0(UnsafeRawPointer)  // [vocabulary, hidden / 32] BlockQ4_0
+        case q4_0(UnsafeRawPointer)  // [vocabulary, hidden / 32] E5WeightBlock
 
         /// Writes row `id` (`count` = hidden floats) to `output`.
         func row(_ id: Int, count: Int, into output: UnsafeMutablePointer<Float>) {
@@ -44,7 +44,7 @@ final class BertWeights: @unchecked Sendable {
             case let .float32(table):
                 output.update(from: table + id * count, count: count)
             case let .q4_0(blocks):
-                BlockQ4_0.dequantize(blocks + id * (count / BlockQ4_0.weightsPerBlock) * BlockQ4_0.byteCount,
+                E5WeightBlock.dequantize(blocks + id * (count / E5WeightBlock.weightsPerBlock) * E5WeightBlock.byteCount,
                                      count: count, into: output)
             }
         }

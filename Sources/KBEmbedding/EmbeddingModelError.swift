@@ -1,7 +1,7 @@
 import Foundation
 
 /// Why an embedding model could not be loaded from its folder. Errors of the weights file and the
-/// vocabulary are reported as ``SafeTensorsError`` and ``TokenizerError``.
+/// vocabulary are reported as ``SafeTensorsError`` and ``WordPieceVocabularyError``.
 public enum EmbeddingModelError: Error, CustomStringConvertible, Equatable {
     /// A file the model needs is not in its folder.
     case missingFile(URL)

@@ -48,7 +48,7 @@ public struct MiniLMEmbedder: Embedder {
     ///   - directory: The model folder (e.g. `models/all-minilm-l6-v2`).
     ///   - options: Batching and threads.
     /// - Throws: ``EmbeddingModelError`` for a missing file or an unsupported configuration,
-    ///   ``SafeTensorsError`` for a bad weights file, ``TokenizerError`` for a bad vocabulary;
+    ///   ``SafeTensorsError`` for a bad weights file, ``WordPieceVocabularyError`` for a bad vocabulary;
     ///   each names the file.
     /// - Complexity: Reads the 90 MB of weights once (about 0.1 s).
     public init(directory: URL, options: Options = Options()) throws {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Why a ``WordPieceTokenizer`` could not be created.
-public enum TokenizerError: Error, CustomStringConvertible, Equatable {
+public enum WordPieceVocabularyError: Error, CustomStringConvertible, Equatable {
     /// The vocabulary file could not be read.
     case unreadableVocabulary(file: URL, reason: String)
     /// The vocabulary file is not valid UTF-8.
@@ -57,7 +57,7 @@ public struct WordPieceTokenizer: Sendable {
     ///
     /// - Parameters:
     ///   - vocabularyFile: The vocabulary file (UTF-8, `\n`-separated).
-    /// - Throws: ``TokenizerError`` naming the file when it cannot be read, is not UTF-8, is
+    /// - Throws: ``WordPieceVocabularyError`` naming the file when it cannot be read, is not UTF-8, is
     ///   empty, or lacks `[UNK]`, `[CLS]` or `[SEP]`.
     /// - Complexity: O(size of the file); about 30k lines for MiniLM.
     public init(vocabularyFile: URL) throws {
@@ -65,16 +65,16 @@ public struct WordPieceTokenizer: Sendable {
         do {
             data = try Data(contentsOf: vocabularyFile)
         } catch {
-            throw TokenizerError.unreadableVocabulary(file: vocabularyFile, reason: error.localizedDescription)
+            throw WordPieceVocabularyError.unreadableVocabulary(file: vocabularyFile, reason: error.localizedDescription)
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw TokenizerError.invalidVocabularyEncoding(file: vocabularyFile)
+            throw WordPieceVocabularyError.invalidVocabularyEncoding(file: vocabularyFile)
         }
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
-        guard !lines.isEmpty else { throw TokenizerError.emptyVocabulary(file: vocabularyFile) }
+        guard !lines.isEmpty else { throw WordPieceVocabularyError.emptyVocabulary(file: vocabularyFile) }
         guard lines.count <= Int(Int32.max) else {
-            throw TokenizerError.unreadableVocabulary(file: vocabularyFile, reason: "more tokens than Int32 ids can number")
+            throw WordPieceVocabularyError.unreadableVocabulary(file: vocabularyFile, reason: "more tokens than Int32 ids can number")
         }
 
         var starts: [([UInt8], Int32)] = []
@@ -95,7 +95,7 @@ public struct WordPieceTokenizer: Sendable {
         }
         func requireID(_ token: String) throws -> Int32 {
             guard let id = ids[token] else {
-                throw TokenizerError.missingSpecialToken(token, file: vocabularyFile)
+                throw WordPieceVocabularyError.missingSpecialToken(token, file: vocabularyFile)
             }
             return id
         }

@@ -77,10 +77,10 @@ final class E5ModelFileTests: XCTestCase {
         // scale 0.5 (half 0x3800); byte j = low nibble j, high nibble 15 - j
         var block: [UInt8] = [0x00, 0x38]
         for j in 0..<16 { block.append(UInt8(j) | UInt8(15 - j) << 4) }
-        XCTAssertEqual(block.count, BlockQ4_0.byteCount)
+        XCTAssertEqual(block.count, E5WeightBlock.byteCount)
         var out = [Float](repeating: .nan, count: 32)
         block.withUnsafeBytes { raw in out.withUnsafeMutableBufferPointer {
-            BlockQ4_0.dequantize(raw.baseAddress!, count: 32, into: $0.baseAddress!)
+            E5WeightBlock.dequantize(raw.baseAddress!, count: 32, into: $0.baseAddress!)
         } }
         for j in 0..<16 {
             XCTAssertEqual(out[j], Float(j - 8) * 0.5)

@@ -98,7 +98,7 @@ final class WordPieceTokenizerTests: XCTestCase {
     func testMissingVocabularyFileThrowsNamingTheFile() {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("kb-no-such-vocab-\(UUID()).txt")
         XCTAssertThrowsError(try WordPieceTokenizer(vocabularyFile: file)) { error in
-            guard case TokenizerError.unreadableVocabulary(let named, _) = error else {
+            guard case WordPieceVocabularyError.unreadableVocabulary(let named, _) = error else {
                 return XCTFail("unexpected error \(error)")
             }
             XCTAssertEqual(named, file)
@@ -111,7 +111,7 @@ final class WordPieceTokenizerTests: XCTestCase {
         try Data().write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         XCTAssertThrowsError(try WordPieceTokenizer(vocabularyFile: file)) { error in
-            XCTAssertEqual(error as? TokenizerError, .emptyVocabulary(file: file))
+            XCTAssertEqual(error as? WordPieceVocabularyError, .emptyVocabulary(file: file))
             XCTAssertTrue("\(error)".contains(file.path), "\(error)")
         }
     }
@@ -121,7 +121,7 @@ final class WordPieceTokenizerTests: XCTestCase {
         try Data("[PAD]\n[CLS]\n[SEP]\nhello\n".utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         XCTAssertThrowsError(try WordPieceTokenizer(vocabularyFile: file)) { error in
-            XCTAssertEqual(error as? TokenizerError, .missingSpecialToken("[UNK]", file: file))
+            XCTAssertEqual(error as? WordPieceVocabularyError, .missingSpecialToken("[UNK]", file: file))
         }
     }
 }

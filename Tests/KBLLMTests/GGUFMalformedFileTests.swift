@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import KBLLM
+import KBSupport
 
 /// Writes damaged copies of GGUF files into a temporary folder.
 enum MalformedFiles {
@@ -180,18 +181,5 @@ final class GGUFMalformedFileTests: XCTestCase {
                 XCTAssertEqual(error.file, path)
             }
         }
-    }
-}
-
-/// A small deterministic random generator (SplitMix64).
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import KBLLM
+import KBSupport
 
 /// The shared prefix cache: lookups, eviction under the byte budget, references, threads, and
 /// outputs identical with and without it.

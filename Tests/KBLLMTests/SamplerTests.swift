@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import KBLLM
+import KBSupport
 
 /// Holds ``Sampler`` to hand-computed distributions and llama.cpp's rules for each step.
 final class SamplerTests: XCTestCase {
@@ -19,7 +20,7 @@ final class SamplerTests: XCTestCase {
     // MARK: - Random source
 
     func testSplitMixMatchesPublishedSequenceForSeedZero() {
-        var mixer = KBLLM.SplitMix64(state: 0)
+        var mixer = SplitMix64(seed: 0)
         XCTAssertEqual(mixer.next(), 0xE220_A839_7B1D_CDAF)
         XCTAssertEqual(mixer.next(), 0x6E78_9E6A_A1B9_65F4)
         XCTAssertEqual(mixer.next(), 0x06C4_5D18_8009_454F)

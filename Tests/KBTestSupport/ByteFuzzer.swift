@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import KBSupport
 
 /// A bounded, seeded, mutation-based fuzzer for the parsers that read untrusted bytes.
 ///
@@ -154,22 +155,4 @@ public struct ByteFuzzer {
     static func hexPrefix(_ bytes: [UInt8]) -> String {
         bytes.prefix(48).map { String(format: "%02x", $0) }.joined() + (bytes.count > 48 ? "…" : "")
     }
-}
-
-/// A small, fast, seedable generator (Steele, Lea and Flood's SplitMix64).
-public struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A number in `0..<bound` (`bound` > 0).
-    public mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
 }

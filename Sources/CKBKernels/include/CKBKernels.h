@@ -66,9 +66,6 @@ enum {
     KB_TYPE_BF16 = 30,
 };
 
-/// Whether `kb_matmul` handles weights of ggml type `type`.
-int kb_matmul_supports(int type);
-
 /// out[b × out_stride + r] = Σᵢ W[r][i] · x[b][i] for rows r in [row_begin, row_end) and b < batch.
 ///
 /// - w: the whole weight matrix, `n_out` rows of `row_bytes` bytes in ggml type `type`, `n_in`

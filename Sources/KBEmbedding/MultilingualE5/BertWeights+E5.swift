@@ -26,7 +26,7 @@ extension BertWeights {
                 let blocks = try file.q4Rows(name, rows: rows, columns: columns)
                 blocks.withUnsafeBytes { raw in
                     values.withUnsafeMutableBufferPointer { out in
-                        BlockQ4_0.dequantize(raw.baseAddress!, count: rows * columns,
+                        E5WeightBlock.dequantize(raw.baseAddress!, count: rows * columns,
                                              into: out.baseAddress! + index * rows * columns)
                     }
                 }

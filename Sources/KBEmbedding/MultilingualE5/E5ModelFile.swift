@@ -103,7 +103,7 @@ final class E5ModelFile: @unchecked Sendable {  // immutable after init
             embeddingRows: try reader.count("vocabulary size"), maxPositions: try reader.count("max positions"),
             tokenTypeCount: try reader.count("token types"), layerNormEpsilon: try reader.f32("epsilon"),
             blockSize: try reader.count("block size"))
-        guard header.blockSize == BlockQ4_0.weightsPerBlock else {
+        guard header.blockSize == E5WeightBlock.weightsPerBlock else {
             throw E5ModelFileError.unsupported(file: url, reason: "quantization block size \(header.blockSize) (only 32)")
         }
         for (what, size) in [("hidden size", header.hiddenSize), ("intermediate size", header.intermediateSize)]
@@ -175,8 +175,8 @@ final class E5ModelFile: @unchecked Sendable {  // immutable after init
             let count = Int(try reader.u32("tensor size"))
             let offset = Int(clamping: try reader.u64("tensor offset"))
             let bytes = Int(clamping: try reader.u64("tensor bytes"))
-            let expected = type == .float32 ? 4 * count : count / BlockQ4_0.weightsPerBlock * BlockQ4_0.byteCount
-            guard bytes == expected, type == .float32 || count % BlockQ4_0.weightsPerBlock == 0 else {
+            let expected = type == .float32 ? 4 * count : count / E5WeightBlock.weightsPerBlock * E5WeightBlock.byteCount
+            guard bytes == expected, type == .float32 || count % E5WeightBlock.weightsPerBlock == 0 else {
                 throw E5ModelFileError.malformed(file: url, reason: "tensor \(name): \(bytes) bytes for \(count) \(type) values")
             }
             guard offset >= 0, offset <= data.count, bytes <= data.count - offset else {

@@ -190,16 +190,6 @@ public final class PrefixCache: @unchecked Sendable {
         }
     }
 
-    /// Removes every unreferenced block.
-    public func removeUnused() {
-        lock.withLock {
-            for (key, block) in blocks where block.references == 0 {
-                blocks[key] = nil
-                stats.evictions += 1
-            }
-        }
-    }
-
     // MARK: - Under the lock
 
     fileprivate func release(_ lease: Lease) {

@@ -112,7 +112,4 @@ public final class InferenceSession {
     public func truncate(to count: Int) {
         if count < tokens.count { tokens.removeLast(tokens.count - max(0, count)) }
     }
-
-    /// Forgets every token.
-    public func reset() { tokens.removeAll() }
 }

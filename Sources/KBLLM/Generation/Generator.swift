@@ -1,3 +1,5 @@
+import KBSupport
+
 /// The generation loop: prompt → tokens → evaluate → sample → text, streamed piece by piece.
 ///
 /// Each generated token is sampled from the logits of the sequence so far, turned into text
@@ -77,7 +79,7 @@ public struct Generator: Sendable {
         if options.maxTokens == 0 { return finish(.length) }
         let promptStart = clock.now
         var logits = try source.prefill(promptTokens)
-        timings.promptMilliseconds = milliseconds(clock.now - promptStart)
+        timings.promptMilliseconds = (clock.now - promptStart).milliseconds
         var firstTokenAt: ContinuousClock.Instant?
 
         while true {
@@ -85,10 +87,10 @@ public struct Generator: Sendable {
             sampler.accept(token)
             let now = clock.now
             if let firstTokenAt {
-                timings.generationMilliseconds = milliseconds(now - firstTokenAt)
+                timings.generationMilliseconds = (now - firstTokenAt).milliseconds
             } else {
                 firstTokenAt = now
-                timings.timeToFirstTokenMilliseconds = milliseconds(now - start)
+                timings.timeToFirstTokenMilliseconds = (now - start).milliseconds
             }
             timings.generatedTokens += 1
             if endOfGeneration.contains(token) { return finish(.stop) }
@@ -101,11 +103,6 @@ public struct Generator: Sendable {
             if isCancelled() { return finish(.cancelled) }
             logits = try source.evaluateNext(token)
         }
-    }
-
-    private func milliseconds(_ duration: Duration) -> Double {
-        let parts = duration.components
-        return Double(parts.seconds) * 1000 + Double(parts.attoseconds) / 1e15
     }
 }
 

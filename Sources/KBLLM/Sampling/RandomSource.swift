@@ -1,3 +1,5 @@
+import KBSupport
+
 /// A small seeded pseudo-random generator (xoshiro256**, seeded through SplitMix64), so sampling
 /// with a given seed draws the same numbers on every platform and Swift version (the standard
 /// library's generator is neither seedable nor specified).
@@ -7,7 +9,7 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
 
     /// A generator whose whole sequence is fixed by `seed`.
     public init(seed: UInt64) {
-        var mixer = SplitMix64(state: seed)
+        var mixer = SplitMix64(seed: seed)
         state = (mixer.next(), mixer.next(), mixer.next(), mixer.next())
     }
 
@@ -31,18 +33,5 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
 
     private func rotateLeft(_ value: UInt64, _ count: UInt64) -> UInt64 {
         (value << count) | (value >> (64 - count))
-    }
-}
-
-/// SplitMix64: spreads a seed over xoshiro's state (the seeding its authors recommend).
-struct SplitMix64 {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -15,7 +15,7 @@ public struct PromptMessage: Sendable, Equatable, Codable {
 
 /// How to sample an answer.
 public struct GenerationParameters: Sendable, Equatable {
-    /// Stop after this many generated tokens (finish reason ``FinishReason/length``).
+    /// Stop after this many generated tokens (finish reason ``GenerationOutcome/FinishReason/length``).
     public var maxTokens: Int
     /// 0 is greedy.
     public var temperature: Double
@@ -29,14 +29,6 @@ public struct GenerationParameters: Sendable, Equatable {
         self.topP = topP
         self.seed = seed
     }
-}
-
-/// Why generation ended.
-public enum FinishReason: String, Sendable, Codable {
-    /// The model ended its turn (or a stop string was produced).
-    case stop
-    /// ``GenerationParameters/maxTokens`` was reached.
-    case length
 }
 
 /// Token counts of one generation.
@@ -58,8 +50,16 @@ public struct GenerationUsage: Sendable, Equatable, Codable {
     }
 }
 
-/// What a finished generation reports.
-public struct GenerationResult: Sendable, Equatable {
+/// What a finished generation reports to the server, whichever engine ran it.
+public struct GenerationOutcome: Sendable, Equatable {
+    /// Why generation ended, with the names OpenAI's `finish_reason` uses.
+    public enum FinishReason: String, Sendable, Codable {
+        /// The model ended its turn (or a stop string was produced).
+        case stop
+        /// ``GenerationParameters/maxTokens`` was reached.
+        case length
+    }
+
     public var finishReason: FinishReason
     public var usage: GenerationUsage
 
@@ -105,7 +105,7 @@ public protocol AnswerGenerator: Sendable {
 
     /// Generates the assistant's reply to a prompt from ``prepare(_:)``.
     func generate(_ prompt: PreparedPrompt, parameters: GenerationParameters,
-                  onText: @Sendable (String) async throws -> Void) async throws -> GenerationResult
+                  onText: @Sendable (String) async throws -> Void) async throws -> GenerationOutcome
 }
 
 extension AnswerGenerator {

@@ -92,7 +92,7 @@ final class AnswerService: Sendable {
     struct Answer: Sendable {
         var text: String
         var citations: [Citation]
-        var result: GenerationResult
+        var result: GenerationOutcome
     }
 
     /// Generates in `slot` (given back here, whatever happens). `onText` gets each
@@ -156,7 +156,7 @@ final class AnswerService: Sendable {
 
     /// The answer given without the model when retrieval found nothing.
     static let nothingFoundAnswer = Answer(text: AnswerPrompt.nothingFound, citations: [],
-                                           result: GenerationResult(finishReason: .stop,
+                                           result: GenerationOutcome(finishReason: .stop,
                                                                     usage: GenerationUsage(promptTokens: 0, completionTokens: 0)))
 }
 

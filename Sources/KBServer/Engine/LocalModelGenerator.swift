@@ -55,7 +55,7 @@ public final class LocalModelGenerator: AnswerGenerator {
     }
 
     public func generate(_ prompt: PreparedPrompt, parameters: GenerationParameters,
-                         onText: @Sendable (String) async throws -> Void) async throws -> GenerationResult {
+                         onText: @Sendable (String) async throws -> Void) async throws -> GenerationOutcome {
         let tokens = try prompt.tokens ?? prepare(prompt.messages).tokens ?? []
         var options = GenerationOptions(maxTokens: parameters.maxTokens)
         if parameters.temperature <= 0 {
@@ -88,13 +88,13 @@ public final class LocalModelGenerator: AnswerGenerator {
             // The engine may have finished on its own before it saw the flag: a cancelled request
             // still ends as cancelled, whichever came first.
             try Task.checkCancellation()
-            let finish: FinishReason
+            let finish: GenerationOutcome.FinishReason
             switch result.finishReason {
             case .stop: finish = .stop
             case .length: finish = .length
             case .cancelled: throw CancellationError()
             }
-            return GenerationResult(finishReason: finish, usage: GenerationUsage(
+            return GenerationOutcome(finishReason: finish, usage: GenerationUsage(
                 promptTokens: tokens.count, completionTokens: result.tokens.count,
                 cachedPromptTokens: prefill.reusedFromCache + prefill.reusedFromSession))
         } onCancel: {

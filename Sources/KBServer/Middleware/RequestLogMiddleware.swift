@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOConcurrencyHelpers
+import KBSupport
 
 /// Logs one line per request with its request id (also sent back as `X-Request-Id`), and records
 /// the request in ``ServerMetrics`` by route, method and status. Headers are never logged (they
@@ -62,12 +63,4 @@ final class RecordOnce: Sendable {
 
 extension HTTPField.Name {
     static let requestID = HTTPField.Name("X-Request-Id")!
-}
-
-extension Duration {
-    /// The duration in seconds as a floating-point number.
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Metrics
 import Prometheus
+import KBSupport
 
 /// The server's metrics, recorded through swift-metrics into a Prometheus registry owned by this
 /// server (not the process-wide `MetricsSystem`, so several servers, e.g. in tests, keep separate
@@ -84,11 +85,4 @@ public final class ServerMetrics: Sendable {
 
     /// The Prometheus text exposition of every metric.
     public func exposition() -> String { registry.emitToString() }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
 }

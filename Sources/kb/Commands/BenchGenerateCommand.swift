@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KBLLM
+import KBSupport
 
 /// `kb bench generate`: prompt-processing and generation speed of the local language model,
 /// measured the way llama-bench measures them.
@@ -61,7 +62,7 @@ struct BenchGenerateCommand: ParsableCommand {
     func run() throws {
         let loadStart = ContinuousClock.now
         let model = try language.load(prefixCacheBytes: 0)
-        let loadMilliseconds = BenchTiming.milliseconds(ContinuousClock.now - loadStart)
+        let loadMilliseconds = (ContinuousClock.now - loadStart).milliseconds
         let contextLength = max(promptTokens, genTokens) + 1
         var random = RandomSource(seed: 1234)
         let vocabulary = model.tokenizer.vocabularySize
@@ -72,7 +73,7 @@ struct BenchGenerateCommand: ParsableCommand {
             let session = model.makeSession(contextLength: contextLength, usePrefixCache: false)
             let start = ContinuousClock.now
             try body(session)
-            return BenchTiming.milliseconds(ContinuousClock.now - start) / 1000
+            return (ContinuousClock.now - start).milliseconds / 1000
         }
         func measure(_ name: String, tokens: Int, _ body: @escaping (InferenceSession) throws -> Void) throws -> Test {
             _ = try time(body)  // warm-up
@@ -120,10 +121,6 @@ struct BenchGenerateCommand: ParsableCommand {
 
 /// Small helpers shared by the language-model benchmarks.
 enum BenchTiming {
-    static func milliseconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-    }
-
     static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()
         guard !sorted.isEmpty else { return 0 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KBLLM
+import KBSupport
 
 /// `kb bench ttft`: time to first token of a long prompt, cold and with its start in the prefix cache.
 struct BenchTTFTCommand: ParsableCommand {
@@ -81,7 +82,7 @@ struct BenchTTFTCommand: ParsableCommand {
             var sampler = try Sampler(parameters: .greedy)
             let start = ContinuousClock.now
             _ = sampler.sample(try session.prefill(prompt))
-            return (BenchTiming.milliseconds(ContinuousClock.now - start), session)
+            return ((ContinuousClock.now - start).milliseconds, session)
         }
 
         var cold: [Double] = [], warm: [Double] = []

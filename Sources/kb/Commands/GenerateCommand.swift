@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import KBLLM
+import KBSupport
 
 /// `kb generate`: run the local language model on a prompt, streaming the answer to stdout.
 struct GenerateCommand: ParsableCommand {
@@ -135,7 +136,7 @@ struct GenerateCommand: ParsableCommand {
         StandardError.write(String(
             format: "\nload %.0f ms; prompt %d tokens in %.0f ms (%.1f tokens/s); generated %d tokens in %.0f ms "
                 + "(%.1f tokens/s); first token after %.0f ms; finish: %@\n",
-            Double(loadTime.components.seconds) * 1000 + Double(loadTime.components.attoseconds) / 1e15,
+            loadTime.milliseconds,
             t.promptTokens, t.promptMilliseconds, t.promptTokensPerSecond, t.generatedTokens,
             t.generationMilliseconds, t.generationTokensPerSecond, t.timeToFirstTokenMilliseconds,
             result.finishReason.rawValue))

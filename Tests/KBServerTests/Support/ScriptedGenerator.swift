@@ -53,7 +53,7 @@ final class ScriptedGenerator: AnswerGenerator, @unchecked Sendable {
     }
 
     func generate(_ prompt: PreparedPrompt, parameters: GenerationParameters,
-                  onText: @Sendable (String) async throws -> Void) async throws -> GenerationResult {
+                  onText: @Sendable (String) async throws -> Void) async throws -> GenerationOutcome {
         let messages = prompt.messages
         let promptWords: [Substring] = messages.flatMap { message -> [Substring] in
             [Substring("<\(message.role.rawValue)>")] + message.content.split(separator: " ")
@@ -78,7 +78,7 @@ final class ScriptedGenerator: AnswerGenerator, @unchecked Sendable {
                 produced += 1
             }
             lock.withLock { _endings.append("finished") }
-            return GenerationResult(finishReason: produced < pieces.count ? .length : .stop,
+            return GenerationOutcome(finishReason: produced < pieces.count ? .length : .stop,
                                     usage: GenerationUsage(promptTokens: promptWords.count, completionTokens: produced,
                                                            cachedPromptTokens: cached))
         } catch is CancellationError {

@@ -2,11 +2,12 @@ import Foundation
 import GRDB
 import KBIngest
 @testable import KBServer
-import KBStore
+@testable import KBStore
 import KBTestSupport
 import Logging
 import ServiceLifecycle
 import XCTest
+import KBSupport
 
 /// A `kb serve` on a free loopback port over a fresh knowledge base with a few documents, embedded
 /// by the hashing test embedder. Stopped (gracefully) when the test ends.
@@ -84,8 +85,7 @@ final class TestServer: @unchecked Sendable {
         let started = ContinuousClock.now
         await group.triggerGracefulShutdown()
         _ = try? await task.value
-        let elapsed = ContinuousClock.now - started
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return (ContinuousClock.now - started).seconds
     }
 
     /// The document id the server gave a corpus record.

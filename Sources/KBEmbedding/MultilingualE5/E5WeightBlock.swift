@@ -6,7 +6,7 @@
 /// offset 0  u16 d (IEEE half, little-endian)
 /// offset 2  u8 nibbles[16]
 /// ```
-enum BlockQ4_0 {
+enum E5WeightBlock {
     static let weightsPerBlock = 32
     static let byteCount = 18
 
