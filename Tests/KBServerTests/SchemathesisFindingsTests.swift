@@ -49,6 +49,24 @@ final class SchemathesisFindingsTests: XCTestCase {
         }
     }
 
+    /// A document_id in the path is written in digits: the server refuses "5.0" (schemathesis sent
+    /// such integral floats for the spec's old `type: integer`), and the spec now says digits.
+    func testDocumentIDInThePathIsDigits() async throws {
+        let server = try await TestServer(self)
+        let response = try await server.client.request("GET", "/v1/documents/5.0")
+        XCTAssertEqual(response.status, 400, response.text)
+        let contract = try OpenAPIContract()
+        let path = try XCTUnwrap((contract.spec["paths"] as? [String: Any])?["/v1/documents/{id}"] as? [String: Any])
+        let parameter = try XCTUnwrap((path["parameters"] as? [[String: Any]])?.first)
+        let pattern = try XCTUnwrap((parameter["schema"] as? [String: Any])?["pattern"] as? String)
+        let regex = try NSRegularExpression(pattern: pattern)
+        func matches(_ text: String) -> Bool {
+            regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+        }
+        XCTAssertTrue(matches("5") && matches("123456789012345678"))
+        XCTAssertFalse(matches("5.0") || matches("0") || matches("+5") || matches("05"))
+    }
+
     private static func admitsNull(_ property: [String: Any]) -> Bool {
         if let types = property["type"] as? [String] { return types.contains("null") }
         if let options = property["oneOf"] as? [[String: Any]] {
