@@ -173,6 +173,7 @@ public final class IngestPipeline: @unchecked Sendable {
             return .failed(location: file.displayPath, reason: "cannot read: \(reason)", sourcePath: file.path)
         }
         if data.isEmpty { return .skipped(location: file.displayPath, reason: "empty file", sourcePath: file.path) }
+        if let document = readBinaryDocument(file, data: data) { return document }
         let decoded: TextDecoding.Decoded
         do {
             decoded = try data.withUnsafeBytes { try TextDecoding.decode($0, strict: options.strictUTF8) }
@@ -189,7 +190,7 @@ public final class IngestPipeline: @unchecked Sendable {
         switch file.format ?? .text {
         case .markdown: parsed = MarkdownReader.parse(decoded.text, fileStem: stem)
         case .html: parsed = HTMLReader.parse(decoded.text, fileStem: stem)
-        case .text, .jsonl: parsed = PlainTextReader.parse(decoded.text, fileStem: stem)
+        case .text, .jsonl, .pdf, .docx, .pptx, .xlsx: parsed = PlainTextReader.parse(decoded.text, fileStem: stem)
         }
         let warning = decoded.repairedSequences > 0
             ? "invalid UTF-8: \(decoded.repairedSequences) bad byte sequence(s) replaced with U+FFFD" : nil
