@@ -57,6 +57,19 @@ final class OperationsEndpointTests: XCTestCase {
         XCTAssertNotNil(metrics.samples("kb_prefix_cache_hit_tokens_total").first)
     }
 
+    /// A streamed answer's handler returns at once; its request latency is the stream's, taken when
+    /// the last byte has been written.
+    func testAStreamedAnswersLatencyIsTakenAfterItsBodyIsWritten() async throws {
+        let server = try await TestServer(self)
+        let generator = try XCTUnwrap(server.generator)
+        generator.delayPerPiece = 0.1   // about 15 pieces: at least 1 s of stream
+        let streamed = try await server.client.json("POST", "/v1/ask", ["question": "How are old logs compressed?", "stream": true])
+        XCTAssertEqual(SSEEvent.parse(streamed.text).last?.name, "done")
+        let metrics = try PrometheusTextParser.parse(try await server.client.request("GET", "/metrics").text)
+        let ask = metrics.samples("kb_http_request_duration_seconds_sum").first { $0.labels["route"] == "/v1/ask" }
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(ask).value, 1.0, "the latency covers the whole stream")
+    }
+
     func testTheParserRejectsMalformedExpositions() {
         let bad = [
             "kb_x 1\n",                                             // no TYPE

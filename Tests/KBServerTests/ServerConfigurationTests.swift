@@ -68,6 +68,31 @@ final class ServerConfigurationTests: XCTestCase {
         try configuration.apply(environment: ["KB_MAX_BODY": "1MB", "KB_MAX_UPLOAD": "64MiB"])
         XCTAssertEqual(configuration.maxBodyBytes, 1_000_000)
         XCTAssertEqual(configuration.maxUploadBytes, 64 << 20)
-        XCTAssertThrowsError(try configuration.set("max_body", "1e30G", source: "--max-body"))
+        XCTAssertThrowsError(try configuration.set(.maxBody, "1e30G", source: "--max-body"))
+    }
+
+    /// Every setting goes by one name: its config key, its `KB_` variable and its option derive from it.
+    func testEverySettingIsReadFromTheEnvironmentAndTheConfigFileByItsOneName() throws {
+        XCTAssertEqual(ServerConfiguration.Setting.maxBody.environmentVariable, "KB_MAX_BODY")
+        XCTAssertEqual(ServerConfiguration.Setting.apiKeysFile.option, "--api-keys-file")
+        let keys = try TestSupport.write("k1\n", to: "keys.txt", in: try TestSupport.temporaryDirectory(self))
+        let values: [ServerConfiguration.Setting: String] = [
+            .db: "x.sqlite", .model: "m.gguf", .host: "0.0.0.0", .port: "9", .apiKeysFile: keys.path,
+            .readsRequireKey: "true", .anonymousWrites: "yes", .maxBody: "2M", .maxUpload: "3M", .bodyTimeout: "4",
+            .requestTimeout: "5", .idleTimeout: "6", .maxGenerations: "7", .generationQueue: "8", .contextChunks: "9",
+            .maxAnswerTokens: "10",
+        ]
+        XCTAssertEqual(Set(values.keys), Set(ServerConfiguration.Setting.allCases), "every setting is exercised")
+        let environment = Dictionary(uniqueKeysWithValues: values.map { ($0.key.environmentVariable, $0.value) })
+        let fromEnvironment = try ServerConfiguration().merged(file: nil, environment: environment)
+        let file = try TestSupport.write(
+            String(decoding: try JSONSerialization.data(withJSONObject: Dictionary(uniqueKeysWithValues: values.map { ($0.key.rawValue, $0.value) })), as: UTF8.self),
+            to: "settings.json", in: try TestSupport.temporaryDirectory(self))
+        let fromFile = try ServerConfiguration().merged(file: file.path, environment: [:])
+        XCTAssertEqual(fromEnvironment, fromFile)
+        XCTAssertEqual(fromFile.database, "x.sqlite")
+        XCTAssertEqual(fromFile.maxAnswerTokens, 10)
+        XCTAssertEqual(fromFile.apiKeys, ["k1"])
+        XCTAssertNotEqual(fromFile, ServerConfiguration())
     }
 }

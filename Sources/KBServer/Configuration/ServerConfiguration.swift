@@ -47,6 +47,23 @@ public struct ServerConfiguration: Sendable, Equatable {
 
     public init() {}
 
+    /// Every setting, by the one name it goes by everywhere: its key in the config file, its
+    /// environment variable (`KB_` and the key in capitals) and its command-line option (`--` and
+    /// the key with dashes). ``set(_:_:source:)`` parses each (the compiler checks it handles all).
+    public enum Setting: String, CaseIterable, Sendable {
+        case db, model, host, port
+        case apiKeysFile = "api_keys_file", readsRequireKey = "reads_require_key", anonymousWrites = "anonymous_writes"
+        case maxBody = "max_body", maxUpload = "max_upload"
+        case bodyTimeout = "body_timeout", requestTimeout = "request_timeout", idleTimeout = "idle_timeout"
+        case maxGenerations = "max_generations", generationQueue = "generation_queue"
+        case contextChunks = "context_chunks", maxAnswerTokens = "max_answer_tokens"
+
+        /// The environment variable, e.g. `KB_MAX_BODY`.
+        public var environmentVariable: String { "KB_" + rawValue.uppercased() }
+        /// The command-line option, e.g. `--max-body`.
+        public var option: String { "--" + rawValue.replacingOccurrences(of: "_", with: "-") }
+    }
+
     /// Applies a JSON config file and then environment variables over `self` (the defaults).
     /// Command-line options are applied by the caller afterwards.
     /// - Throws: ``ServerConfigurationError`` naming the file, variable or key and why it is wrong.
@@ -64,38 +81,29 @@ public struct ServerConfiguration: Sendable, Equatable {
         guard let object = try? JSONSerialization.jsonObject(with: data), let fields = object as? [String: Any] else {
             throw ServerConfigurationError("\(path): expected a JSON object of settings")
         }
-        let known: Set = ["db", "model", "host", "port", "api_keys_file", "reads_require_key", "anonymous_writes",
-                          "max_body", "max_upload", "body_timeout", "request_timeout", "idle_timeout", "max_generations",
-                          "generation_queue", "context_chunks", "max_answer_tokens"]
-        if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
-            throw ServerConfigurationError("\(path): unknown setting \"\(unknown)\" (known: \(known.sorted().joined(separator: ", ")))")
-        }
-        for (key, value) in fields {
+        for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
+            guard let setting = Setting(rawValue: key) else {
+                let known = Setting.allCases.map(\.rawValue).sorted().joined(separator: ", ")
+                throw ServerConfigurationError("\(path): unknown setting \"\(key)\" (known: \(known))")
+            }
             // Strings as they are; numbers and booleans as their JSON text ("8080", "true").
             let text = (value as? String) ?? (try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed]))
                 .map { String(decoding: $0, as: UTF8.self) } ?? ""
-            try set(key, text, source: "\(path): \"\(key)\"")
+            try set(setting, text, source: "\(path): \"\(key)\"")
         }
     }
 
     mutating func apply(environment: [String: String]) throws {
-        let names: [(String, String)] = [
-            ("KB_DB", "db"), ("KB_MODEL", "model"), ("KB_HOST", "host"), ("KB_PORT", "port"),
-            ("KB_API_KEYS_FILE", "api_keys_file"), ("KB_READS_REQUIRE_KEY", "reads_require_key"),
-            ("KB_ANONYMOUS_WRITES", "anonymous_writes"), ("KB_MAX_BODY", "max_body"), ("KB_MAX_UPLOAD", "max_upload"),
-            ("KB_BODY_TIMEOUT", "body_timeout"), ("KB_REQUEST_TIMEOUT", "request_timeout"),
-            ("KB_IDLE_TIMEOUT", "idle_timeout"), ("KB_MAX_GENERATIONS", "max_generations"),
-            ("KB_GENERATION_QUEUE", "generation_queue"), ("KB_CONTEXT_CHUNKS", "context_chunks"),
-            ("KB_MAX_ANSWER_TOKENS", "max_answer_tokens"),
-        ]
-        for (variable, key) in names {
-            if let value = environment[variable], !value.isEmpty { try set(key, value, source: variable) }
+        for setting in Setting.allCases {
+            let variable = setting.environmentVariable
+            if let value = environment[variable], !value.isEmpty { try set(setting, value, source: variable) }
         }
         if let list = environment["KB_API_KEYS"] { apiKeys += APIKeys.parse(list: list) }
     }
 
     /// Sets one field from its text form.
-    public mutating func set(_ key: String, _ text: String, source: String) throws {
+    /// - Parameter source: where the text came from (an option, a variable, a file and key), for errors.
+    public mutating func set(_ setting: Setting, _ text: String, source: String) throws {
         func int(_ range: ClosedRange<Int>) throws -> Int {
             guard let value = Int(text), range.contains(value) else {
                 throw ServerConfigurationError("\(source): expected an integer in \(range.lowerBound)…\(range.upperBound), got \"\(text)\"")
@@ -121,24 +129,23 @@ public struct ServerConfiguration: Sendable, Equatable {
             }
             return value
         }
-        switch key {
-        case "db": database = text
-        case "model": model = text
-        case "host": host = text
-        case "port": port = try int(0...65535)
-        case "api_keys_file": apiKeys += try APIKeys.load(file: text)
-        case "reads_require_key": readsRequireKey = try bool()
-        case "anonymous_writes": anonymousWrites = try bool()
-        case "max_body": maxBodyBytes = try bytes()
-        case "max_upload": maxUploadBytes = try bytes()
-        case "body_timeout": bodyTimeout = try seconds()
-        case "request_timeout": requestTimeout = try seconds()
-        case "idle_timeout": idleTimeout = try seconds()
-        case "max_generations": maxConcurrentGenerations = try int(1...256)
-        case "generation_queue": maxQueuedGenerations = try int(0...10_000)
-        case "context_chunks": contextChunks = try int(1...20)
-        case "max_answer_tokens": maxAnswerTokens = try int(1...8192)
-        default: throw ServerConfigurationError("\(source): unknown setting")
+        switch setting {
+        case .db: database = text
+        case .model: model = text
+        case .host: host = text
+        case .port: port = try int(0...65535)
+        case .apiKeysFile: apiKeys += try APIKeys.load(file: text)
+        case .readsRequireKey: readsRequireKey = try bool()
+        case .anonymousWrites: anonymousWrites = try bool()
+        case .maxBody: maxBodyBytes = try bytes()
+        case .maxUpload: maxUploadBytes = try bytes()
+        case .bodyTimeout: bodyTimeout = try seconds()
+        case .requestTimeout: requestTimeout = try seconds()
+        case .idleTimeout: idleTimeout = try seconds()
+        case .maxGenerations: maxConcurrentGenerations = try int(1...256)
+        case .generationQueue: maxQueuedGenerations = try int(0...10_000)
+        case .contextChunks: contextChunks = try int(1...20)
+        case .maxAnswerTokens: maxAnswerTokens = try int(1...8192)
         }
     }
 }

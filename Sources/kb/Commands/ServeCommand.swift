@@ -78,14 +78,14 @@ struct ServeCommand: AsyncParsableCommand {
         var settings: ServerConfiguration
         do {
             settings = try ServerConfiguration().merged(file: config, environment: ProcessInfo.processInfo.environment)
-            let flags: [(String, String?)] = [
-                ("db", db), ("model", model), ("host", host), ("port", port.map(String.init)),
-                ("api_keys_file", apiKeysFile), ("max_body", maxBody), ("max_upload", maxUpload),
-                ("request_timeout", requestTimeout.map { String($0) }), ("max_generations", maxGenerations.map(String.init)),
-                ("generation_queue", generationQueue.map(String.init)),
+            let options: [(ServerConfiguration.Setting, String?)] = [
+                (.db, db), (.model, model), (.host, host), (.port, port.map(String.init)),
+                (.apiKeysFile, apiKeysFile), (.maxBody, maxBody), (.maxUpload, maxUpload),
+                (.requestTimeout, requestTimeout.map { String($0) }), (.maxGenerations, maxGenerations.map(String.init)),
+                (.generationQueue, generationQueue.map(String.init)),
             ]
-            for (key, value) in flags {
-                if let value { try settings.set(key, value, source: "--" + key.replacingOccurrences(of: "_", with: "-")) }
+            for (setting, value) in options {
+                if let value { try settings.set(setting, value, source: setting.option) }
             }
             if readsRequireKey { settings.readsRequireKey = true }
             if anonymousWrites { settings.anonymousWrites = true }
