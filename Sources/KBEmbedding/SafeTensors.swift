@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
+import KBSupport
 #endif
 
 /// Why a safetensors file could not be read. Every case names the file.
@@ -186,35 +187,12 @@ public final class SafeTensorsFile: @unchecked Sendable {  // immutable after in
                 initialized = count
             }
         case .f16:
-            return (0..<count).map { Self.floatFromHalf(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) }
+            return (0..<count).map { Float(f16Bits: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) }
         case .bf16:
-            return (0..<count).map { Self.floatFromBFloat16(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) }
+            return (0..<count).map { Float(bf16Bits: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) }
         default:
             throw SafeTensorsError.notFloatingPoint(file: url, tensor: name, dtype: info.dtype.rawValue)
         }
-    }
-
-    // MARK: - Conversions
-
-    /// IEEE binary16 to binary32, exactly (subnormals, infinities and NaN included).
-    static func floatFromHalf(_ bits: UInt16) -> Float {
-        let sign = UInt32(bits & 0x8000) << 16
-        let exponent = Int(bits >> 10) & 0x1f
-        let mantissa = UInt32(bits & 0x3ff)
-        switch exponent {
-        case 0:  // zero or subnormal: mantissa * 2^-24
-            let magnitude = Float(mantissa) * Float(sign: .plus, exponent: -24, significand: 1)
-            return sign == 0 ? magnitude : -magnitude
-        case 0x1f:  // infinity or NaN
-            return Float(bitPattern: sign | 0x7f80_0000 | mantissa << 13)
-        default:
-            return Float(bitPattern: sign | UInt32(exponent - 15 + 127) << 23 | mantissa << 13)
-        }
-    }
-
-    /// bfloat16 is the top half of a binary32.
-    static func floatFromBFloat16(_ bits: UInt16) -> Float {
-        Float(bitPattern: UInt32(bits) << 16)
     }
 
     // MARK: - Header

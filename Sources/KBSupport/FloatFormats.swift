@@ -1,4 +1,6 @@
-// Conversions from the 16-bit float formats of GGUF tensors and block scales.
+// Conversions from the 16-bit float formats of model files: GGUF tensors and block scales,
+// safetensors tensors, the E5 file's block scales. The one Swift home of half-float decoding (the C
+// kernels have their own, `kb_f16_to_f32` in CKBKernels/Internal.h, held to this by the kernel tests).
 //
 // Written out by hand rather than through `Float16`, which Swift does not offer on Intel macOS;
 // both conversions are exact (every f16 and bf16 value is a `Float`).

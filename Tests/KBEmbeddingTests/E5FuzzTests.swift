@@ -25,7 +25,7 @@ final class E5FuzzTests: XCTestCase {
             _ = tokenizer.encode("a ab\tＡ b 中", maxLength: 16)
         }
         print("E5S1 fuzz: \(summary)")
-        XCTAssertGreaterThan(summary.accepted, 10)
+        XCTAssertGreaterThan(summary.accepted, 0, "some mutated files still open")
     }
 
     /// What the fuzzer found, kept as regression cases: a tensor offset near 2^63 made the error

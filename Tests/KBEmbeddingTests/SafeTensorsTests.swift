@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import KBEmbedding
+import KBSupport
 
 /// ``SafeTensorsFile`` on small files written here, good and broken, and on the MiniLM weights.
 final class SafeTensorsTests: XCTestCase {
@@ -61,14 +62,14 @@ final class SafeTensorsTests: XCTestCase {
     }
 
     func testHalfConversionCoversSpecialValues() {
-        XCTAssertEqual(SafeTensorsFile.floatFromHalf(0x0000), 0)
-        XCTAssertEqual(SafeTensorsFile.floatFromHalf(0x8000).sign, .minus)
-        XCTAssertEqual(SafeTensorsFile.floatFromHalf(0x7bff), 65504)
-        XCTAssertEqual(SafeTensorsFile.floatFromHalf(0x03ff), Float(1023) * Float(sign: .plus, exponent: -24, significand: 1))
-        XCTAssertEqual(SafeTensorsFile.floatFromHalf(0x3555), 0.333251953125)
-        XCTAssertEqual(SafeTensorsFile.floatFromHalf(0x7c00), .infinity)
-        XCTAssertEqual(SafeTensorsFile.floatFromHalf(0xfc00), -.infinity)
-        XCTAssertTrue(SafeTensorsFile.floatFromHalf(0x7e00).isNaN)
+        XCTAssertEqual(Float(f16Bits: 0x0000), 0)
+        XCTAssertEqual(Float(f16Bits: 0x8000).sign, .minus)
+        XCTAssertEqual(Float(f16Bits: 0x7bff), 65504)
+        XCTAssertEqual(Float(f16Bits: 0x03ff), Float(1023) * Float(sign: .plus, exponent: -24, significand: 1))
+        XCTAssertEqual(Float(f16Bits: 0x3555), 0.333251953125)
+        XCTAssertEqual(Float(f16Bits: 0x7c00), .infinity)
+        XCTAssertEqual(Float(f16Bits: 0xfc00), -.infinity)
+        XCTAssertTrue(Float(f16Bits: 0x7e00).isNaN)
     }
 
     func testWrongRequestsThrowNamingTheTensor() throws {

@@ -20,7 +20,7 @@ final class GGUFFuzzTests: XCTestCase {
             Self.exercise(try GGUFFile(path: path))
         }
         print("GGUF fuzz: \(summary)")
-        XCTAssertGreaterThan(summary.accepted, 10)
+        XCTAssertGreaterThan(summary.accepted, 0, "some mutated files still open")
     }
 
     /// Counts of 2^60 and more in every count and length field fail before any allocation.

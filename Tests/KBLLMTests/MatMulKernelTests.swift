@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import KBLLM
+import KBSupport
 
 /// Holds the fast matrix products (`WeightMatrix.multiply`, C kernels) to the scalar references.
 ///

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import KBLLM
+import KBSupport
 
 /// Block layouts and the scalar reference dequantization, held to llama.cpp's `gguf.quants`
 /// (numpy) on the real models and on the synthetic file. Dequantization is exact: the same f32

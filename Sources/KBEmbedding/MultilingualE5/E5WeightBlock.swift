@@ -1,3 +1,5 @@
+import KBSupport
+
 /// The 4-bit weight blocks of an `E5S1` file (the same layout as GGML's `Q4_0`): 32 weights share
 /// one float16 scale `d`; byte `j` of the 16 packed bytes holds weight `j` in its low nibble and
 /// weight `j + 16` in its high nibble, each stored as `q + 8` with `q` in -8…7. Weight = `q · d`.
@@ -16,7 +18,7 @@ enum E5WeightBlock {
         precondition(count % weightsPerBlock == 0, "Q4_0 rows hold whole blocks")
         for block in 0..<(count / weightsPerBlock) {
             let base = blocks + block * byteCount
-            let scale = SafeTensorsFile.floatFromHalf(UInt16(littleEndian: base.loadUnaligned(as: UInt16.self)))
+            let scale = Float(f16Bits: UInt16(littleEndian: base.loadUnaligned(as: UInt16.self)))
             let out = output + block * weightsPerBlock
             for j in 0..<16 {
                 let byte = base.load(fromByteOffset: 2 + j, as: UInt8.self)

@@ -1,3 +1,5 @@
+import KBSupport
+
 /// ggml `block_q4_K`: a super-block of 256 weights in 8 sub-blocks of 32, each with a 6-bit
 /// scale and a 6-bit minimum; 144 bytes (4.5 bits per weight).
 ///

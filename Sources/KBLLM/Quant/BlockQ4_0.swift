@@ -1,3 +1,5 @@
+import KBSupport
+
 /// ggml `block_q4_0`: 32 weights as 4-bit integers with one scale; 18 bytes.
 ///
 /// Weight `i` is `d × (q[i] − 8)`, with `q[i]` in the low nibble of `qs[i]` for `i < 16` and the

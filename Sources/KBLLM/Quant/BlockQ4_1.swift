@@ -1,3 +1,5 @@
+import KBSupport
+
 /// ggml `block_q4_1`: 32 weights as 4-bit integers with a scale and a minimum; 20 bytes.
 ///
 /// Weight `i` is `d × q[i] + m`, nibbles ordered as in ``BlockQ4_0``.

@@ -1,3 +1,5 @@
+import KBSupport
+
 /// ggml `block_q5_K`: a super-block of 256 weights in 8 sub-blocks of 32 with 6-bit scales and
 /// minimums, like ``BlockQ4K`` plus a fifth bit per weight; 176 bytes (5.5 bits per weight).
 ///

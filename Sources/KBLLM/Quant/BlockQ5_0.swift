@@ -1,3 +1,5 @@
+import KBSupport
+
 /// ggml `block_q5_0`: 32 weights as 5-bit integers with one scale; 22 bytes.
 ///
 /// Weight `i` is `d × (q[i] − 16)`: the low four bits of `q[i]` are nibbles ordered as in

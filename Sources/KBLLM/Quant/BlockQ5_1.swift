@@ -1,3 +1,5 @@
+import KBSupport
+
 /// ggml `block_q5_1`: 32 weights as 5-bit integers with a scale and a minimum; 24 bytes.
 ///
 /// Weight `i` is `d × q[i] + m`, the bits of `q[i]` laid out as in ``BlockQ5_0``.

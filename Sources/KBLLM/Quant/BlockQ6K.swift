@@ -1,3 +1,5 @@
+import KBSupport
+
 /// ggml `block_q6_K`: a super-block of 256 weights in 16 sub-blocks of 16, each with a signed
 /// 8-bit scale; 210 bytes (6.5625 bits per weight).
 ///

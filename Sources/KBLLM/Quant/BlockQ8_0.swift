@@ -1,3 +1,5 @@
+import KBSupport
+
 /// ggml `block_q8_0`: 32 weights as signed bytes with one scale; 34 bytes.
 ///
 /// Weight `i` is `d × qs[i]`.

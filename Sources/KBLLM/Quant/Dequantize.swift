@@ -1,3 +1,5 @@
+import KBSupport
+
 /// Scalar reference dequantization of tensor data of any supported ``TensorType`` to `Float`.
 ///
 /// This is the specification the fast kernels are held to, not a fast path: it reads each block

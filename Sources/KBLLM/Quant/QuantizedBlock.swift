@@ -1,3 +1,5 @@
+import KBSupport
+
 /// A block of a quantized tensor type, laid out exactly as in a GGUF file.
 ///
 /// Each conforming struct mirrors a ggml `block_*` struct field for field, so a tensor's bytes
