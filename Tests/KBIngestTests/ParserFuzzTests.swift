@@ -25,8 +25,8 @@ final class ParserFuzzTests: XCTestCase {
             XCTAssertFalse(record.id.isEmpty)
         }
         print("JSON Lines fuzz: \(summary)")
-        XCTAssertGreaterThan(summary.accepted, 100)
-        XCTAssertGreaterThan(summary.rejected, 100)
+        XCTAssertGreaterThan(summary.accepted, 0, "some mutated records are still valid")
+        XCTAssertGreaterThan(summary.rejected, 0)
     }
 
     /// The inputs the fuzzer and schemathesis found, kept as regression cases.
