@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import KBStore
 
 /// How much of a query a lexical hit contains: the IDF-weighted fraction of the query's terms
@@ -17,18 +16,16 @@ enum LexicalCoverage {
     /// Coverage of each of `chunkIDs` (chunks the lexical search returned for `terms`).
     /// - Complexity: One FTS5 query per term, reading its row ids (its document frequency, and which
     ///   candidates hold it); O(rows holding the term).
-    static func of(_ db: Database, terms: [QueryTerm], chunkIDs: [Int64]) throws -> [Int64: Double] {
+    static func of(_ store: StoreReader, terms: [QueryTerm], chunkIDs: [Int64]) throws -> [Int64: Double] {
         guard !terms.isEmpty, !chunkIDs.isEmpty else { return [:] }
-        let chunkCount = Double(try Int.fetchOne(db, sql: "SELECT count(*) FROM chunks") ?? 0)
+        let chunkCount = Double(try store.chunkCount())
         let candidates = Set(chunkIDs)
-        let statement = try db.cachedStatement(sql: "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?")
         var weightOf: [Int64: Double] = [:]
         var total = 0.0
         for term in terms {
             var frequency = 0.0
             var holders: [Int64] = []
-            let rows = try Int64.fetchCursor(statement, arguments: [QueryTerms.quoted(term)])
-            while let id = try rows.next() {
+            try store.forEachChunk(matching: QueryTerms.quoted(term)) { id in
                 frequency += 1
                 if candidates.contains(id) { holders.append(id) }
             }

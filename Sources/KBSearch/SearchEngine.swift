@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import KBEmbedding
 import KBIndex
 import KBStore
@@ -75,7 +74,7 @@ public final class SearchEngine: @unchecked Sendable {
     public init(store: KnowledgeStore, embedder: (any Embedder)?) throws {
         self.store = store
         self.embedder = embedder
-        let active = try store.pool.read { db in try EmbeddingStore.activeModel(db) }
+        let active = try store.activeEmbeddingModel()
         guard let active, let embedder else {
             model = nil
             index = nil
@@ -88,7 +87,7 @@ public final class SearchEngine: @unchecked Sendable {
             throw EmbeddingStoreError.fingerprintMismatch(model: active.name, stored: active.fingerprint,
                                                           loaded: embedder.fingerprint)
         }
-        let (ids, vectors) = try store.pool.read { db in try EmbeddingStore.loadAll(db, model: active) }
+        let (ids, vectors) = try store.read { try $0.allVectors(of: active) }
         let index = FlatVectorIndex(dimensions: active.dimensions)
         vectors.withUnsafeBufferPointer { index.upsert(ids: ids, vectors: $0) }
         self.model = active
@@ -98,6 +97,12 @@ public final class SearchEngine: @unchecked Sendable {
     /// Whether vector and hybrid search are available.
     public var hasVectors: Bool { index.map { $0.count > 0 } ?? false }
 
+    /// The mode a search asked for `requested` runs in: a hybrid search on a base without vectors
+    /// runs lexically (the one place this fallback is decided; callers report the mode that ran).
+    public func modeToRun(_ requested: SearchMode) -> SearchMode {
+        requested == .hybrid && !hasVectors ? .lexical : requested
+    }
+
     /// The best `topK` results for `query`.
     /// - Throws: ``SearchError/noVectors(_:)`` for vector search on a base without vectors.
     /// - Parameter snippets: build highlighted snippets (callers that only need ids can skip them).
@@ -105,7 +110,7 @@ public final class SearchEngine: @unchecked Sendable {
                        snippets: Bool = true) throws -> [SearchHit] {
         guard topK > 0 else { return [] }
         let terms = QueryTerms.parse(query)
-        let effectiveMode = (mode == .hybrid && !hasVectors) ? .lexical : mode
+        let effectiveMode = modeToRun(mode)
         if effectiveMode == .vector && !hasVectors {
             throw SearchError.noVectors("this knowledge base has no vectors: run `kb ingest` with an embedding model "
                                         + "(the default) or `kb reembed`")
@@ -113,22 +118,22 @@ public final class SearchEngine: @unchecked Sendable {
         let depth = max(50, topK * fusion.depthFactor)
         let queryVector: [Float]? = (effectiveMode == .lexical || query.allSatisfy(\.isWhitespace))
             ? nil : try embedder?.embed([query], kind: .query).first
-        return try store.pool.read { db in
-            let allowed = try filters.allowedChunkIDs(db)
+        return try store.read { reader in
+            let allowed = try reader.chunkIDs(allowedBy: filters)
             var ranked: [RankedChunk]
             switch effectiveMode {
             case .lexical:
-                ranked = try LexicalSearch(store: store).rank(db, terms: terms, limit: depth, filters: filters)
+                ranked = try LexicalSearch(store: store).rank(reader, terms: terms, limit: depth, filters: filters)
             case .vector:
                 ranked = vectorRank(queryVector, limit: depth, allowed: allowed)
             case .hybrid:
                 let similar = vectorRank(queryVector, limit: depth, allowed: allowed)
                     .filter { $0.score >= Double(fusion.minimumVectorSimilarity) }
-                let lexical = try LexicalSearch(store: store).rank(db, terms: terms, limit: depth, filters: filters)
-                ranked = try fuse(db, terms: terms, lexical: lexical, vector: similar)
+                let lexical = try LexicalSearch(store: store).rank(reader, terms: terms, limit: depth, filters: filters)
+                ranked = try fuse(reader, terms: terms, lexical: lexical, vector: similar)
             }
-            let hits = try HitLoader.load(db, ranked, terms: snippets ? terms : nil)
-            return Array(try HitLoader.mergeOverlapping(db, hits, terms: snippets ? terms : nil).prefix(topK))
+            let hits = try HitLoader.load(reader, ranked, terms: snippets ? terms : nil)
+            return Array(try HitLoader.mergeOverlapping(reader, hits, terms: snippets ? terms : nil).prefix(topK))
         }
     }
 
@@ -152,10 +157,10 @@ public final class SearchEngine: @unchecked Sendable {
     }
 
     /// The two lists fused by ``fusion``'s method.
-    func fuse(_ db: Database, terms: [QueryTerm], lexical: [RankedChunk], vector: [RankedChunk]) throws -> [RankedChunk] {
+    func fuse(_ store: StoreReader, terms: [QueryTerm], lexical: [RankedChunk], vector: [RankedChunk]) throws -> [RankedChunk] {
         switch fusion.method {
         case .score:
-            let coverage = try LexicalCoverage.of(db, terms: terms, chunkIDs: lexical.map(\.chunkID))
+            let coverage = try LexicalCoverage.of(store, terms: terms, chunkIDs: lexical.map(\.chunkID))
             return HybridFusion.scores(lexical: lexical, coverage: coverage, vector: vector,
                                        lexicalWeight: fusion.lexicalWeight, vectorWeight: fusion.vectorWeight,
                                        normalizationDepth: fusion.vectorNormalizationDepth)

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import KBStore
 
 /// One search result: a chunk (or merged neighbouring chunks) and the document it belongs to.
@@ -42,29 +41,22 @@ struct RankedChunk {
 /// Turns ranked chunk ids into ``SearchHit``s.
 enum HitLoader {
     /// - Parameter terms: the query's terms for snippets; nil leaves snippets empty (evaluation).
-    static func load(_ db: Database, _ ranked: [RankedChunk], terms: [QueryTerm]?) throws -> [SearchHit] {
-        let detail = try db.cachedStatement(sql: """
-            SELECT c.document_id, c.ordinal, c.text, c.start_offset, c.end_offset, c.heading_path,
-                   d.uri, d.url, d.title
-            FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?
-            """)
-        return try ranked.compactMap { item -> SearchHit? in
+    static func load(_ store: StoreReader, _ ranked: [RankedChunk], terms: [QueryTerm]?) throws -> [SearchHit] {
+        try ranked.compactMap { item -> SearchHit? in
             // A chunk deleted since it was ranked (a concurrent ingest) is simply left out.
-            guard let row = try Row.fetchOne(detail, arguments: [item.chunkID]) else { return nil }
-            let text: String = row[2]
-            let url: String? = row[7]
+            guard let chunk = try store.chunkInDocument(id: item.chunkID) else { return nil }
             return SearchHit(
-                uri: url ?? row[6], title: row[8], score: item.score, text: text,
-                snippet: terms.map { Snippet.make(text: text, terms: $0) } ?? Snippet(text: "", highlights: []),
-                documentID: row[0], chunkID: item.chunkID,
-                ordinal: row[1], startOffset: row[3], endOffset: row[4], headingPath: HeadingPath.decode(row[5]),
+                uri: chunk.url ?? chunk.uri, title: chunk.title, score: item.score, text: chunk.text,
+                snippet: terms.map { Snippet.make(text: chunk.text, terms: $0) } ?? Snippet(text: "", highlights: []),
+                documentID: chunk.documentID, chunkID: item.chunkID, ordinal: chunk.ordinal,
+                startOffset: chunk.startOffset, endOffset: chunk.endOffset, headingPath: chunk.headingPath,
                 lexicalRank: item.lexicalRank, vectorRank: item.vectorRank)
         }
     }
 
     /// Merges hits of the same document whose spans overlap (neighbouring chunks share their overlap)
     /// into the better-ranked one, which takes the union of the spans.
-    static func mergeOverlapping(_ db: Database, _ hits: [SearchHit], terms: [QueryTerm]?) throws -> [SearchHit] {
+    static func mergeOverlapping(_ store: StoreReader, _ hits: [SearchHit], terms: [QueryTerm]?) throws -> [SearchHit] {
         var kept: [SearchHit] = []
         for hit in hits {
             if let i = kept.firstIndex(where: { $0.documentID == hit.documentID
@@ -72,8 +64,7 @@ enum HitLoader {
                 var merged = kept[i]
                 let start = min(merged.startOffset, hit.startOffset), end = max(merged.endOffset, hit.endOffset)
                 guard start != merged.startOffset || end != merged.endOffset else { continue }
-                if let text = try String.fetchOne(db, sql: "SELECT substr(text, ?, ?) FROM documents WHERE id = ?",
-                                                  arguments: [start + 1, end - start, hit.documentID]) {
+                if let text = try store.documentText(id: hit.documentID, from: start, to: end) {
                     merged.text = text
                     merged.startOffset = start
                     merged.endOffset = end

@@ -67,11 +67,11 @@ public enum StoreOutcome: Sendable, Equatable {
     case unchanged(documentID: Int64)
 }
 
-/// Reads and writes documents and their chunks. Every function runs inside the caller's transaction,
+/// Reads and writes documents and their chunks for ``StoreReader``/``StoreWriter``. Every function runs inside the caller's transaction,
 /// so a batch of documents commits (or vanishes on `kill -9`) as a whole.
-public enum DocumentStore {
+enum DocumentStore {
     /// The stored id and record hash of the document with `uri` in `namespace`, if any.
-    public static func state(_ db: Database, namespace: DocumentNamespace, uri: String) throws
+    static func state(_ db: Database, namespace: DocumentNamespace, uri: String) throws
         -> (id: Int64, recordHash: String)? {
         let row = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT id, record_hash FROM documents WHERE namespace = ? AND uri = ?"),
@@ -80,7 +80,7 @@ public enum DocumentStore {
     }
 
     /// The URI of another document of `namespace` whose text hashes to `contentHash`, if any.
-    public static func duplicate(_ db: Database, contentHash: String, namespace: DocumentNamespace,
+    static func duplicate(_ db: Database, contentHash: String, namespace: DocumentNamespace,
                                  otherThan uri: String) throws -> String? {
         try String.fetchOne(
             db.cachedStatement(sql: "SELECT uri FROM documents WHERE content_hash = ? AND namespace = ? AND uri <> ? LIMIT 1"),
@@ -88,14 +88,14 @@ public enum DocumentStore {
     }
 
     /// Who owns the document with row id `documentID` and under which uri; nil when there is none.
-    public static func owner(_ db: Database, documentID: Int64) throws
+    static func owner(_ db: Database, documentID: Int64) throws
         -> (namespace: DocumentNamespace?, uri: String, sourcePath: String)? {
         try Row.fetchOne(db, sql: "SELECT namespace, uri, source_path FROM documents WHERE id = ?",
                          arguments: [documentID]).map { (DocumentNamespace(rawValue: $0[0]), $0[1], $0[2]) }
     }
 
     /// The ids of a document's chunks, in order.
-    public static func chunkIDs(_ db: Database, documentID: Int64) throws -> [Int64] {
+    static func chunkIDs(_ db: Database, documentID: Int64) throws -> [Int64] {
         try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM chunks WHERE document_id = ? ORDER BY ordinal"),
                            arguments: [documentID])
     }
@@ -104,7 +104,7 @@ public enum DocumentStore {
     /// index rows and embeddings all go), or does nothing when the record hash is unchanged. Chunk
     /// vectors, when present, are stored under `embeddingModelID`.
     @discardableResult
-    public static func put(_ db: Database, _ document: DocumentInput, embeddingModelID: Int64? = nil) throws -> StoreOutcome {
+    static func put(_ db: Database, _ document: DocumentInput, embeddingModelID: Int64? = nil) throws -> StoreOutcome {
         let documentID: Int64
         let outcome: StoreOutcome
         if let existing = try state(db, namespace: document.namespace, uri: document.uri) {
@@ -153,7 +153,7 @@ public enum DocumentStore {
     }
 
     /// Deletes a document with its chunks, index rows and embeddings.
-    public static func delete(_ db: Database, documentID: Int64) throws {
+    static func delete(_ db: Database, documentID: Int64) throws {
         try deleteChunks(db, documentID: documentID)
         try db.execute(sql: "DELETE FROM documents WHERE id = ?", arguments: [documentID])
     }
@@ -161,7 +161,7 @@ public enum DocumentStore {
     /// Documents of the ``DocumentNamespace/ingest`` namespace read from any of `sourcePaths` (exact
     /// file paths) or from files under the directories `directoryPrefixes` (each ending in "/"):
     /// candidates for `--prune`.
-    public static func documents(_ db: Database, fromSourcePaths sourcePaths: [String],
+    static func documents(_ db: Database, fromSourcePaths sourcePaths: [String],
                                  orUnder directoryPrefixes: [String]) throws -> [(id: Int64, uri: String, sourcePath: String)] {
         var result: [(Int64, String, String)] = []
         let exact = try db.cachedStatement(

@@ -15,6 +15,8 @@ public enum EmbeddingStoreError: Error, CustomStringConvertible, Equatable {
     case fingerprintMismatch(model: String, stored: String, loaded: String)
     /// Vectors of one model must all have the same length.
     case dimensionMismatch(model: String, stored: Int, loaded: Int)
+    /// The base searches with vectors of another model (``EmbeddingModelActivation/activate``).
+    case otherActiveModel(active: String, requested: String)
 
     public var description: String {
         switch self {
@@ -23,27 +25,29 @@ public enum EmbeddingStoreError: Error, CustomStringConvertible, Equatable {
                 + "loaded \(loaded.prefix(12))…); run `kb reembed --model \(model)` to recompute them"
         case .dimensionMismatch(let model, let stored, let loaded):
             return "\(model) has \(stored)-dimensional vectors stored but the loaded model makes \(loaded)"
+        case .otherActiveModel(let active, let requested):
+            return "this knowledge base searches with \(active), not \(requested)"
         }
     }
 }
 
 /// Reads and writes `embedding_models`, `embeddings` and the active model setting.
-public enum EmbeddingStore {
+enum EmbeddingStore {
     /// The model whose vectors searches use, if any.
-    public static func activeModel(_ db: Database) throws -> EmbeddingModelRecord? {
+    static func activeModel(_ db: Database) throws -> EmbeddingModelRecord? {
         guard let name = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'active_embedding_model'")
         else { return nil }
         return try model(db, name: name)
     }
 
-    public static func model(_ db: Database, name: String) throws -> EmbeddingModelRecord? {
+    static func model(_ db: Database, name: String) throws -> EmbeddingModelRecord? {
         try Row.fetchOne(db, sql: "SELECT id, name, dimensions, fingerprint FROM embedding_models WHERE name = ?",
                          arguments: [name]).map { EmbeddingModelRecord(id: $0[0], name: $0[1], dimensions: $0[2], fingerprint: $0[3]) }
     }
 
     /// The record for a loaded model, created on first use. Refuses a model whose stored vectors were
     /// made by different weights or have another length.
-    public static func register(_ db: Database, name: String, dimensions: Int, fingerprint: String) throws -> EmbeddingModelRecord {
+    static func register(_ db: Database, name: String, dimensions: Int, fingerprint: String) throws -> EmbeddingModelRecord {
         if let existing = try model(db, name: name) {
             guard existing.fingerprint == fingerprint else {
                 throw EmbeddingStoreError.fingerprintMismatch(model: name, stored: existing.fingerprint, loaded: fingerprint)
@@ -61,19 +65,19 @@ public enum EmbeddingStore {
     }
 
     /// Makes `name` the model searches use.
-    public static func activate(_ db: Database, name: String) throws {
+    static func activate(_ db: Database, name: String) throws {
         try db.execute(sql: "INSERT OR REPLACE INTO settings(key, value) VALUES ('active_embedding_model', ?)", arguments: [name])
     }
 
     /// Stores one vector (float32, little-endian).
-    public static func put(_ db: Database, chunkID: Int64, modelID: Int64, vector: [Float]) throws {
+    static func put(_ db: Database, chunkID: Int64, modelID: Int64, vector: [Float]) throws {
         let blob = vector.withUnsafeBufferPointer { Data(buffer: $0) }
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO embeddings(chunk_id, model_id, vector) VALUES (?, ?, ?)")
             .execute(arguments: [chunkID, modelID, blob])
     }
 
     /// Every vector of a model: chunk ids and a row-major `[ids.count, dimensions]` matrix.
-    public static func loadAll(_ db: Database, model: EmbeddingModelRecord) throws -> (ids: [Int64], vectors: [Float]) {
+    static func loadAll(_ db: Database, model: EmbeddingModelRecord) throws -> (ids: [Int64], vectors: [Float]) {
         var ids: [Int64] = []
         var vectors: [Float] = []
         let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM embeddings WHERE model_id = ?", arguments: [model.id]) ?? 0
@@ -93,7 +97,7 @@ public enum EmbeddingStore {
     }
 
     /// Vectors of the given chunks, for re-ranking or tests.
-    public static func vectors(_ db: Database, model: EmbeddingModelRecord, chunkIDs: [Int64]) throws -> [Int64: [Float]] {
+    static func vectors(_ db: Database, model: EmbeddingModelRecord, chunkIDs: [Int64]) throws -> [Int64: [Float]] {
         var out: [Int64: [Float]] = [:]
         let statement = try db.cachedStatement(sql: "SELECT vector FROM embeddings WHERE chunk_id = ? AND model_id = ?")
         for id in chunkIDs {
@@ -105,7 +109,7 @@ public enum EmbeddingStore {
     }
 
     /// Up to `limit` chunks that have no vector of `model` yet, with the text to embed.
-    public static func chunksMissingVectors(_ db: Database, model: EmbeddingModelRecord, limit: Int)
+    static func chunksMissingVectors(_ db: Database, model: EmbeddingModelRecord, limit: Int)
         throws -> [(chunkID: Int64, title: String, headingPath: [String], text: String)] {
         try Row.fetchAll(db, sql: """
             SELECT c.id, d.title, c.heading_path, c.text FROM chunks c JOIN documents d ON d.id = c.document_id
@@ -115,17 +119,20 @@ public enum EmbeddingStore {
     }
 
     /// Number of chunks without a vector of `model`.
-    public static func missingCount(_ db: Database, model: EmbeddingModelRecord) throws -> Int {
+    static func missingCount(_ db: Database, model: EmbeddingModelRecord) throws -> Int {
         try Int.fetchOne(db, sql: """
             SELECT count(*) FROM chunks c
             WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.chunk_id = c.id AND e.model_id = ?)
             """, arguments: [model.id]) ?? 0
     }
 
-    /// Deletes every vector of a model and its record.
-    public static func deleteModel(_ db: Database, id: Int64) throws {
+    /// Deletes every vector of a model and its record; returns the number of vectors deleted.
+    @discardableResult
+    static func deleteModel(_ db: Database, id: Int64) throws -> Int {
         try db.execute(sql: "DELETE FROM embeddings WHERE model_id = ?", arguments: [id])
+        let vectors = db.changesCount
         try db.execute(sql: "DELETE FROM embedding_models WHERE id = ?", arguments: [id])
+        return vectors
     }
 }
 

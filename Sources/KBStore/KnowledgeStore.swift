@@ -22,8 +22,9 @@ public final class KnowledgeStore: Sendable {
 
     /// Path of the database file as given.
     public let path: String
-    /// The connection pool: one writer, concurrent readers.
-    public let pool: DatabasePool
+    /// The connection pool: one writer, concurrent readers. Not public: other modules use the
+    /// store's named operations (``read(_:)``, ``write(_:)``); tests reach it with `@testable import`.
+    let pool: DatabasePool
     /// Corruption and full-disk errors seen by this process (see ``StoreHealth``).
     public let health: StoreHealth
 
@@ -164,7 +165,18 @@ public final class KnowledgeStore: Sendable {
         }
     }
 
+    /// The model whose vectors searches use, if any (one read).
+    public func activeEmbeddingModel() throws -> EmbeddingModelRecord? {
+        try read { try $0.activeEmbeddingModel() }
+    }
+
     // MARK: - Checks
+
+    /// Runs the smallest query (`SELECT 1`): whether the database answers at all.
+    /// - Throws: the database error that stopped it.
+    public func requireReadable() throws {
+        _ = try pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
 
     /// Runs `PRAGMA quick_check` (every page and b-tree of the file is read and its structure checked,
     /// but indexes are not compared with their tables): the check `kb serve` makes at start.

@@ -81,4 +81,9 @@ extension StoreError {
         default: return nil
         }
     }
+
+    /// Whether `error` came from the database itself (SQLite), as opposed to the caller's own work
+    /// inside a transaction: callers that report their inputs' problems and go on must not take a
+    /// failed write for one.
+    public static func isDatabaseError(_ error: any Error) -> Bool { error is DatabaseError }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import KBStore
+@testable import KBStore
 import KBTestSupport
 import XCTest
 @testable import KBIngest
@@ -36,9 +36,9 @@ final class EmbeddingIngestTests: XCTestCase {
         }
         XCTAssertEqual(orphans, 0)
         // Each vector has the model's length and unit norm.
-        let model = try XCTUnwrap(try store.pool.read { db in try EmbeddingStore.activeModel(db) })
+        let model = try XCTUnwrap(try store.activeEmbeddingModel())
         XCTAssertEqual(model.name, "hashing-test")
-        let (ids, vectors) = try store.pool.read { db in try EmbeddingStore.loadAll(db, model: model) }
+        let (ids, vectors) = try store.read { try $0.allVectors(of: model) }
         XCTAssertEqual(vectors.count, ids.count * 64)
         let firstNorm = vectors.prefix(64).reduce(0) { $0 + $1 * $1 }
         XCTAssertEqual(firstNorm, 1, accuracy: 1e-4)

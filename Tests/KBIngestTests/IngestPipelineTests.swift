@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import KBStore
+@testable import KBStore
 import KBTestSupport
 import XCTest
 @testable import KBIngest

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import KBStore
 import KBTestSupport
 import XCTest
@@ -24,9 +23,9 @@ final class RecordIngestTests: XCTestCase {
         let prepared = try pipeline.prepare(records: [note], sourcePath: "api")   // unchanged: nothing chunked
 
         // Another writer deletes it between the preparation and the commit.
-        try pipeline.store.pool.write { db in
-            let id = try XCTUnwrap(try DocumentStore.state(db, namespace: .api, uri: "note")?.id)
-            try DocumentStore.delete(db, documentID: id)
+        try pipeline.store.write { writer in
+            let id = try XCTUnwrap(try writer.documentState(namespace: .api, uri: "note")?.id)
+            try writer.deleteDocument(id: id)
         }
         let result = try pipeline.commit(prepared)
         XCTAssertEqual(result.outcomes.map(\.status), [.added])

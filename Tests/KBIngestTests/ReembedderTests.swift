@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import KBStore
+@testable import KBStore
 import KBTestSupport
 import XCTest
 @testable import KBIngest
@@ -21,7 +21,7 @@ final class ReembedderTests: XCTestCase {
         var observedActive: [String] = []
         let report = try reembedder.run { _, _ in
             // Mid-way, searches still use the old model.
-            observedActive.append(try! store.pool.read { db in try EmbeddingStore.activeModel(db)?.name ?? "" })
+            observedActive.append(try! store.activeEmbeddingModel()?.name ?? "")
         }
         XCTAssertEqual(Set(observedActive), ["hashing-test"])
         XCTAssertEqual(report.model, "second")
@@ -51,6 +51,6 @@ final class ReembedderTests: XCTestCase {
         XCTAssertEqual(fill.deletedVectors, 0)
         let changed = try Reembedder(store: store, embedder: HashingEmbedder(fingerprint: "new-weights")).run()
         XCTAssertEqual(changed.embedded, try store.statistics().chunks)
-        XCTAssertEqual(try store.pool.read { db in try EmbeddingStore.activeModel(db)?.fingerprint }, "new-weights")
+        XCTAssertEqual(try store.activeEmbeddingModel()?.fingerprint, "new-weights")
     }
 }

@@ -106,7 +106,7 @@ final class HybridFusionTests: XCTestCase {
         let hits = try LexicalSearch(store: store).search("策略游戏（数据文件） 象棋", topK: 10)
         XCTAssertEqual(Set(hits.map(\.uri)), ["both", "game", "data1", "data2", "data3"])
         let uriOf = Dictionary(uniqueKeysWithValues: hits.map { ($0.chunkID, $0.uri) })
-        let byID = try store.pool.read { db in try LexicalCoverage.of(db, terms: terms, chunkIDs: hits.map(\.chunkID) + [999]) }
+        let byID = try store.read { reader in try LexicalCoverage.of(reader, terms: terms, chunkIDs: hits.map(\.chunkID) + [999]) }
         let coverage = Dictionary(uniqueKeysWithValues: byID.map { (uriOf[$0.key] ?? "?", $0.value) })
         func idf(_ n: Double) -> Double { log(1 + (6 - n + 0.5) / (n + 0.5)) }
         let total = idf(2) + idf(4) + idf(0)

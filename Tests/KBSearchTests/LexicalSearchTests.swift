@@ -126,8 +126,8 @@ final class CommonTermPruningTests: XCTestCase {
         let store = try KnowledgeStore(path: directory.appendingPathComponent("kb.sqlite").path)
         let chunker = Chunker(options: ChunkingOptions(), counter: try TestSupport.loadTokenizer())
         _ = try IngestPipeline(store: store, chunker: chunker, options: IngestOptions()).run([file.path])
-        let common = try store.pool.read { db in
-            try TermStatistics.commonWords(db, terms: QueryTerms.parse("server failover"))
+        let common = try store.read { reader in
+            try TermStatistics.commonWords(reader, terms: QueryTerms.parse("server failover"))
         }
         XCTAssertEqual(common, ["server"])
         let hits = try LexicalSearch(store: store).search("server failover", topK: 10)
@@ -148,7 +148,7 @@ final class CommonTermPruningTests: XCTestCase {
         let cache = TermFrequencyCache()
         let terms = QueryTerms.parse("server failover")
         func common() throws -> Set<String> {
-            try store.pool.read { db in try TermStatistics.commonWords(db, terms: terms, cache: cache) }
+            try store.read { reader in try TermStatistics.commonWords(reader, terms: terms, cache: cache) }
         }
         XCTAssertEqual(try common(), ["server"])
         XCTAssertEqual(cache.misses, 2, "both frequencies read from the index the first time")

@@ -1,5 +1,5 @@
 import Foundation
-import KBStore
+@testable import KBStore
 import KBTestSupport
 import XCTest
 @testable import KBIngest

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import KBIngest
 @testable import KBServer
-import KBStore
+@testable import KBStore
 import KBTestSupport
 import XCTest
 
@@ -55,9 +55,9 @@ final class ExternalWriteTests: XCTestCase {
         XCTAssertEqual(replacedFound, "Quokka note")
         let change = server.server.knowledge.externalRefreshes
         XCTAssertGreaterThanOrEqual(change.lastAdded, replacedChunks.count, "the replaced chunks got their new vectors")
-        let storedVector = try await other.pool.read { db -> [Float]? in
-            let model = try XCTUnwrap(EmbeddingStore.activeModel(db))
-            return try EmbeddingStore.vectors(db, model: model, chunkIDs: [replacedChunks[0]])[replacedChunks[0]]
+        let storedVector = try other.read { reader -> [Float]? in
+            let model = try XCTUnwrap(reader.activeEmbeddingModel())
+            return try reader.vectors(of: model, chunkIDs: [replacedChunks[0]])[replacedChunks[0]]
         }
         let indexed = index.search(try XCTUnwrap(storedVector), k: 1)
         XCTAssertEqual(indexed.first?.id, replacedChunks[0], "the index holds the replaced chunk's new vector")

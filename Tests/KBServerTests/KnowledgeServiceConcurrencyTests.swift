@@ -4,7 +4,7 @@ import KBEmbedding
 import KBIngest
 import KBSearch
 @testable import KBServer
-import KBStore
+@testable import KBStore
 import KBTestSupport
 import NIOPosix
 import XCTest

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import KBIngest
 @testable import KBServer
-import KBStore
+@testable import KBStore
 import KBTestSupport
 import XCTest
 

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import KBEmbedding
 import KBStore
 import KBSupport
@@ -89,7 +88,7 @@ public final class IngestPipeline: @unchecked Sendable {
                 } catch let error as ReadError {
                     frontProtected.insert(file.path)
                     front.fail(file.displayPath, error.description)
-                } catch let error as DatabaseError {
+                } catch where StoreError.isDatabaseError(error) {
                     throw error
                 } catch {
                     frontProtected.insert(file.path)
@@ -201,7 +200,7 @@ public final class IngestPipeline: @unchecked Sendable {
     /// Hashes the document, skips it if unchanged, else chunks it.
     func prepare(_ parsed: ParsedDocument, namespace: DocumentNamespace, uri: String, sourcePath: String,
                  location: String, dedupe: Bool, warning: String?) -> ItemResult {
-        let stored = try? store.pool.read { db in try DocumentStore.state(db, namespace: namespace, uri: uri) }
+        let stored = try? store.read { try $0.documentState(namespace: namespace, uri: uri) }
         return prepare(parsed, namespace: namespace, uri: uri, sourcePath: sourcePath, location: location,
                        dedupe: dedupe, warning: warning, storedRecordHash: stored?.recordHash)
     }
@@ -238,14 +237,13 @@ public final class IngestPipeline: @unchecked Sendable {
     /// - Throws: ``IngestError/otherActiveModel(active:requested:)`` when the base searches with another model.
     func registerEmbedder() throws -> EmbeddingModelRecord? {
         guard let embedder else { return nil }
-        return try store.pool.write { db in
-            if let active = try EmbeddingStore.activeModel(db), active.name != embedder.name {
-                throw IngestError.otherActiveModel(active: active.name, requested: embedder.name)
+        do {
+            return try store.write { writer in
+                try writer.registerEmbeddingModel(name: embedder.name, dimensions: embedder.dimensions,
+                                                  fingerprint: embedder.fingerprint, activation: .activate).model
             }
-            let record = try EmbeddingStore.register(db, name: embedder.name, dimensions: embedder.dimensions,
-                                                     fingerprint: embedder.fingerprint)
-            try EmbeddingStore.activate(db, name: embedder.name)
-            return record
+        } catch EmbeddingStoreError.otherActiveModel(let active, let requested) {
+            throw IngestError.otherActiveModel(active: active, requested: requested)
         }
     }
 
@@ -278,21 +276,7 @@ public final class IngestPipeline: @unchecked Sendable {
     /// before the model was chosen), a bounded batch per transaction.
     private func backfillVectors(_ model: EmbeddingModelRecord) throws -> Int {
         guard let embedder else { return 0 }
-        var total = 0
-        while true {
-            let pending = try store.pool.read { db in
-                try EmbeddingStore.chunksMissingVectors(db, model: model, limit: 512)
-            }
-            guard !pending.isEmpty else { return total }
-            let vectors = try embedder.embed(pending.map { EmbeddingText.of(title: $0.title, headingPath: $0.headingPath,
-                                                                             text: $0.text) }, kind: .passage)
-            try store.pool.write { db in
-                for (chunk, vector) in zip(pending, vectors) {
-                    try EmbeddingStore.put(db, chunkID: chunk.chunkID, modelID: model.id, vector: vector)
-                }
-            }
-            total += pending.count
-        }
+        return try store.fillMissingVectors(of: model, batchSize: 512) { try embedder.embed($0, kind: .passage) }
     }
 
     // MARK: - Writing
@@ -301,7 +285,7 @@ public final class IngestPipeline: @unchecked Sendable {
     private func write(_ results: [ItemResult], modelID: Int64?, report: inout IngestReport, state: inout RunState) throws {
         var batchReport = report
         var batchState = state
-        try store.pool.write { db in
+        try store.write { writer in
             for result in results {
                 switch result {
                 case .document(let document, let location, let dedupe, let warning):
@@ -309,19 +293,19 @@ public final class IngestPipeline: @unchecked Sendable {
                         batchReport.skip(location, "duplicate id \"\(document.uri)\" (first seen at \(first))")
                         continue
                     }
-                    if dedupe, let original = try DocumentStore.duplicate(db, contentHash: document.contentHash,
-                                                                          namespace: document.namespace,
-                                                                          otherThan: document.uri) {
+                    if dedupe, let original = try writer.duplicateDocument(contentHash: document.contentHash,
+                                                                           namespace: document.namespace,
+                                                                           otherThan: document.uri) {
                         // A stale earlier version of this path would now be a second copy: drop it.
-                        if let stale = try DocumentStore.state(db, namespace: document.namespace, uri: document.uri) {
-                            try DocumentStore.delete(db, documentID: stale.id)
+                        if let stale = try writer.documentState(namespace: document.namespace, uri: document.uri) {
+                            try writer.deleteDocument(id: stale.id)
                         }
                         batchReport.skip(location, "same content as \(original)")
                         continue
                     }
                     batchState.seen[document.uri] = location
                     if let warning { batchReport.warnings.append(SourceIssue(source: location, reason: warning, isFailure: false)) }
-                    switch try DocumentStore.put(db, document, embeddingModelID: modelID) {
+                    switch try writer.put(document, embeddingModelID: modelID) {
                     case .added: batchReport.added += 1; batchReport.chunks += document.chunks.count
                     case .updated: batchReport.updated += 1; batchReport.chunks += document.chunks.count
                     case .unchanged: batchReport.unchanged += 1
@@ -349,12 +333,12 @@ public final class IngestPipeline: @unchecked Sendable {
     private func prune(walk: SourceWalker.Walk, state: RunState, report: inout IngestReport) throws {
         let jsonlFiles = walk.files.filter { $0.format == .jsonl }.map(\.path)
         var pruned = 0
-        try store.pool.write { db in
-            let candidates = try DocumentStore.documents(db, fromSourcePaths: jsonlFiles, orUnder: walk.directories)
+        try store.write { writer in
+            let candidates = try writer.ingestedDocuments(fromSourcePaths: jsonlFiles, orUnder: walk.directories)
             var done = Set<Int64>()
             for candidate in candidates where state.seen[candidate.uri] == nil
                 && !state.protectedSources.contains(candidate.sourcePath) && done.insert(candidate.id).inserted {
-                try DocumentStore.delete(db, documentID: candidate.id)
+                try writer.deleteDocument(id: candidate.id)
                 pruned += 1
             }
         }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import KBStore
 import KBSupport
 
@@ -83,12 +82,12 @@ extension IngestPipeline {
     /// - Throws: database and embedding errors; nothing is written then.
     public func commit(_ prepared: PreparedRecords) throws -> RecordIngestResult {
         let model = prepared.model
-        return try store.pool.write { db in
+        return try store.write { writer in
             var outcome = RecordIngestResult(outcomes: [], removedChunkIDs: [], addedChunkIDs: [], addedVectors: [])
             for (index, record) in prepared.records.enumerated() {
                 var result = prepared.results[index]
                 if case .unchanged(let uri, let location) = result {
-                    let stored = try DocumentStore.state(db, namespace: prepared.namespace, uri: uri)
+                    let stored = try writer.documentState(namespace: prepared.namespace, uri: uri)
                     let current = record.document
                     let expected = recordHash(current, uri: uri, sourcePath: prepared.sourcePath,
                                               contentHash: ContentHash.sha256Hex(current.text))
@@ -102,9 +101,9 @@ extension IngestPipeline {
                 }
                 switch result {
                 case .document(let document, _, _, _):
-                    let staleChunkIDs = try DocumentStore.state(db, namespace: document.namespace, uri: document.uri)
-                        .map { try DocumentStore.chunkIDs(db, documentID: $0.id) } ?? []
-                    let stored = try DocumentStore.put(db, document, embeddingModelID: model?.id)
+                    let staleChunkIDs = try writer.documentState(namespace: document.namespace, uri: document.uri)
+                        .map { try writer.chunkIDs(documentID: $0.id) } ?? []
+                    let stored = try writer.put(document, embeddingModelID: model?.id)
                     let (id, status): (Int64, RecordOutcome.Status)
                     switch stored {
                     case .added(let documentID): (id, status) = (documentID, .added)
@@ -113,7 +112,7 @@ extension IngestPipeline {
                     }
                     if status != .unchanged { outcome.removedChunkIDs += staleChunkIDs }
                     if status != .unchanged, model != nil {
-                        let ids = try DocumentStore.chunkIDs(db, documentID: id)
+                        let ids = try writer.chunkIDs(documentID: id)
                         for (chunkID, chunk) in zip(ids, document.chunks) {
                             guard let vector = chunk.embedding else { continue }
                             outcome.addedChunkIDs.append(chunkID)
@@ -123,7 +122,7 @@ extension IngestPipeline {
                     outcome.outcomes.append(RecordOutcome(id: record.id, documentID: id, status: status,
                                                           chunks: status == .unchanged ? 0 : document.chunks.count))
                 case .unchanged(let uri, _):
-                    let id = try DocumentStore.state(db, namespace: prepared.namespace, uri: uri)?.id
+                    let id = try writer.documentState(namespace: prepared.namespace, uri: uri)?.id
                     outcome.outcomes.append(RecordOutcome(id: record.id, documentID: id, status: .unchanged, chunks: 0))
                 case .skipped(_, let reason, _), .failed(_, let reason, _):
                     outcome.outcomes.append(RecordOutcome(id: record.id, documentID: nil, status: .skipped, chunks: 0,

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import KBEmbedding
 import KBStore
 
@@ -38,56 +37,29 @@ public struct Reembedder: Sendable {
     /// - Parameter progress: (chunks embedded so far, chunks that had no vector at the start).
     public func run(progress: (Int, Int) -> Void = { _, _ in }) throws -> Report {
         let started = Date()
-        let (previous, model, deletedInPlace) = try store.pool.write { db -> (EmbeddingModelRecord?, EmbeddingModelRecord, Int) in
-            let previous = try EmbeddingStore.activeModel(db)
-            var deleted = 0
-            if let stale = try EmbeddingStore.model(db, name: embedder.name),
-               stale.fingerprint != embedder.fingerprint || stale.dimensions != embedder.dimensions {
-                // Same name, other weights: those vectors are not comparable with new ones.
-                deleted = try Int.fetchOne(db, sql: "SELECT count(*) FROM embeddings WHERE model_id = ?", arguments: [stale.id]) ?? 0
-                try EmbeddingStore.deleteModel(db, id: stale.id)
-            }
-            let model = try EmbeddingStore.register(db, name: embedder.name, dimensions: embedder.dimensions,
-                                                    fingerprint: embedder.fingerprint)
-            if previous == nil || previous?.name == embedder.name { try EmbeddingStore.activate(db, name: embedder.name) }
-            return (previous, model, deleted)
+        let registration = try store.write { writer in
+            try writer.registerEmbeddingModel(name: embedder.name, dimensions: embedder.dimensions,
+                                              fingerprint: embedder.fingerprint, activation: .replaceStale)
         }
-        let total = try store.pool.read { db in try EmbeddingStore.missingCount(db, model: model) }
-        var embedded = 0
+        let previous = registration.previousActive
+        guard let model = registration.model else { preconditionFailure("replaceStale always records the model") }
+        let total = try store.read { try $0.missingVectorCount(of: model) }
         // Bulk of the work: outside the switching transaction, while the old vectors serve.
-        while true {
-            let pending = try store.pool.read { db in try EmbeddingStore.chunksMissingVectors(db, model: model, limit: batchSize) }
-            guard !pending.isEmpty else { break }
-            let vectors = try embed(pending)
-            try store.pool.write { db in
-                for (chunk, vector) in zip(pending, vectors) {
-                    try EmbeddingStore.put(db, chunkID: chunk.chunkID, modelID: model.id, vector: vector)
-                }
-            }
-            embedded += pending.count
-            progress(embedded, total)
-        }
+        var embedded = try store.fillMissingVectors(of: model, batchSize: batchSize, embed: embed) { progress($0, total) }
         // The switch: catch up with chunks written meanwhile, then activate, in one transaction.
-        var deleted = deletedInPlace
-        try store.pool.write { db in
-            while case let pending = try EmbeddingStore.chunksMissingVectors(db, model: model, limit: batchSize), !pending.isEmpty {
-                for (chunk, vector) in zip(pending, try embed(pending)) {
-                    try EmbeddingStore.put(db, chunkID: chunk.chunkID, modelID: model.id, vector: vector)
-                }
-                embedded += pending.count
-            }
-            try EmbeddingStore.activate(db, name: model.name)
+        var deleted = registration.deletedVectors
+        try store.write { writer in
+            embedded += try writer.fillMissingVectors(of: model, batchSize: batchSize, embed: embed)
+            try writer.activateEmbeddingModel(named: model.name)
             if let previous, previous.name != model.name, !keepPrevious {
-                deleted += try Int.fetchOne(db, sql: "SELECT count(*) FROM embeddings WHERE model_id = ?", arguments: [previous.id]) ?? 0
-                try EmbeddingStore.deleteModel(db, id: previous.id)
+                deleted += try writer.deleteEmbeddingModel(id: previous.id)
             }
         }
         return Report(model: model.name, previousModel: previous?.name, embedded: embedded, deletedVectors: deleted,
                       seconds: Date().timeIntervalSince(started))
     }
 
-    private func embed(_ chunks: [(chunkID: Int64, title: String, headingPath: [String], text: String)]) throws -> [[Float]] {
-        try embedder.embed(chunks.map { EmbeddingText.of(title: $0.title, headingPath: $0.headingPath, text: $0.text) },
-                           kind: .passage)
+    private func embed(_ texts: [String]) throws -> [[Float]] {
+        try embedder.embed(texts, kind: .passage)
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import KBStore
 
 /// Runs a BEIR set's queries through a ``SearchEngine`` and averages the metrics per mode.
@@ -18,11 +17,7 @@ public struct Evaluator: Sendable {
     public func evaluate(_ dataset: BEIRDataset, modes: [SearchMode], filters: SearchFilters = SearchFilters(),
                          progress: (SearchMode, Int) -> Void = { _, _ in }) throws -> [SearchMode: ModeResult] {
         // Results name documents by stored id; the dataset by corpus id (the JSON Lines id = uri).
-        let uriOfDocument = try engine.store.pool.read { db in
-            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, uri FROM documents").map {
-                ($0[0] as Int64, $0[1] as String)
-            })
-        }
+        let uriOfDocument = try engine.store.read { try $0.documentURIs() }
         var results: [SearchMode: ModeResult] = [:]
         for mode in modes {
             var perQuery: [RetrievalMetrics] = []

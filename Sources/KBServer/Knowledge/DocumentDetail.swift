@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import KBStore
 
 /// A stored document as `GET /v1/documents/{id}` returns it.
@@ -37,22 +36,17 @@ struct DocumentDetail: Encodable, Sendable {
         case createdAt = "created_at", updatedAt = "updated_at", chunks
     }
 
-    static func fetch(_ db: Database, id: Int64) throws -> DocumentDetail? {
-        guard let row = try Row.fetchOne(db, sql: """
-            SELECT id, uri, url, title, format, metadata, text, char_count, created_at, updated_at
-            FROM documents WHERE id = ?
-            """, arguments: [id]) else { return nil }
-        let chunks = try Row.fetchAll(db, sql: """
-            SELECT id, ordinal, start_offset, end_offset, token_count, heading_path FROM chunks
-            WHERE document_id = ? ORDER BY ordinal
-            """, arguments: [id]).map {
-            Chunk(chunkID: $0[0], ordinal: $0[1], startOffset: $0[2], endOffset: $0[3], tokenCount: $0[4],
-                  headingPath: HeadingPath.decode($0[5]))
+    /// The document with row id `id` and its chunks, read in one transaction; nil when there is none.
+    static func fetch(_ store: StoreReader, id: Int64) throws -> DocumentDetail? {
+        guard let document = try store.document(id: id) else { return nil }
+        let chunks = try store.chunks(documentID: id).map {
+            Chunk(chunkID: $0.id, ordinal: $0.ordinal, startOffset: $0.startOffset, endOffset: $0.endOffset,
+                  tokenCount: $0.tokenCount, headingPath: $0.headingPath)
         }
-        let metadata: String? = row[5]
-        return DocumentDetail(documentID: row[0], id: row[1], url: row[2], title: row[3], format: row[4],
-                              metadata: metadata.flatMap(JSONValue.parse), text: row[6], charCount: row[7],
-                              createdAt: row[8], updatedAt: row[9], chunks: chunks)
+        return DocumentDetail(documentID: document.id, id: document.uri, url: document.url, title: document.title,
+                              format: document.format, metadata: document.metadataJSON.flatMap(JSONValue.parse),
+                              text: document.text, charCount: document.charCount, createdAt: document.createdAt,
+                              updatedAt: document.updatedAt, chunks: chunks)
     }
 }
 

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import KBSearch
 import KBStore
 
@@ -27,7 +26,7 @@ final class ExternalWriteFollower: @unchecked Sendable {
     /// Seconds between checks of the database's change counter.
     let interval: Double
     private let store: KnowledgeStore
-    private let watcher: DatabaseQueue
+    private let watcher: StoreChangeCounter
     private let modelID: Int64?
     private let lock = NSLock()           // guards the fields below; held for a whole refresh
     private var lastCheck: ContinuousClock.Instant?
@@ -48,13 +47,10 @@ final class ExternalWriteFollower: @unchecked Sendable {
     init(store: KnowledgeStore, interval: Double) throws {
         self.store = store
         self.interval = interval
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(5)
-        watcher = try DatabaseQueue(path: store.path, configuration: configuration)
-        lastVersion = try watcher.inDatabase { db in try Self.dataVersion(db) }
-        modelID = try store.pool.read { db in try EmbeddingStore.activeModel(db)?.id }
-        signatures = try store.pool.read { db in try Self.currentSignatures(db) }
+        watcher = try store.changeCounter()
+        lastVersion = try watcher.value()
+        modelID = try store.activeEmbeddingModel()?.id
+        signatures = try store.read { try $0.chunkSignatures() }
     }
 
     /// Brings `engine`'s vector index up to date when the interval is over and another connection
@@ -67,15 +63,15 @@ final class ExternalWriteFollower: @unchecked Sendable {
         let now = ContinuousClock.now
         if let lastCheck, (now - lastCheck) < .seconds(interval) { return }
         lastCheck = now
-        let version = try watcher.inDatabase { db in try Self.dataVersion(db) }
+        let version = try watcher.value()
         guard version != lastVersion else { return }
         try writes.withLock {
             // The signatures and vectors are read after `version`: a commit after this read
             // changes the counter again and is seen at the next check.
-            let (current, vectors) = try store.pool.read { db -> ([Int64: Int], [Int64: [Float]]) in
-                let current = try Self.currentSignatures(db)
+            let (current, vectors) = try store.read { reader -> ([Int64: Int], [Int64: [Float]]) in
+                let current = try reader.chunkSignatures()
                 let wanted = current.compactMap { id, signature in signatures[id] == signature ? nil : id }
-                return (current, try EmbeddingStore.vectors(db, model: model, chunkIDs: wanted))
+                return (current, try reader.vectors(of: model, chunkIDs: wanted))
             }
             let removed = signatures.compactMap { id, signature in current[id] == signature ? nil : id }
             engine.remove(chunkIDs: removed)
@@ -86,29 +82,5 @@ final class ExternalWriteFollower: @unchecked Sendable {
             refreshCount += 1
             lastAddedRemoved = (ids.count, removed.count)
         }
-    }
-
-    /// The database's change counter as this connection sees it.
-    private static func dataVersion(_ db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0
-    }
-
-    /// chunk id -> hash of (its document's id, that document's content hash), for every chunk.
-    private static func currentSignatures(_ db: Database) throws -> [Int64: Int] {
-        var documentHash: [Int64: Int] = [:]
-        let documents = try Row.fetchCursor(db, sql: "SELECT id, content_hash FROM documents")
-        while let row = try documents.next() {
-            var hasher = Hasher()
-            hasher.combine(row[0] as Int64)
-            hasher.combine(row[1] as String)
-            documentHash[row[0]] = hasher.finalize()
-        }
-        var signatures: [Int64: Int] = [:]
-        signatures.reserveCapacity(documentHash.count * 2)
-        let chunks = try Row.fetchCursor(db, sql: "SELECT id, document_id FROM chunks")
-        while let row = try chunks.next() {
-            signatures[row[0]] = documentHash[row[1] as Int64] ?? 0
-        }
-        return signatures
     }
 }

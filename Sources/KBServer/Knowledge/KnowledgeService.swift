@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import KBEmbedding
 import KBIngest
 import KBSearch
@@ -47,12 +46,9 @@ public final class KnowledgeService: Sendable {
         self.integrityCheckSeconds = Double(checked.components.seconds) + Double(checked.components.attoseconds) / 1e18
         if let embedder {
             // A new base gets the model now, so the index exists before the first document arrives.
-            try store.pool.write { db in
-                if try EmbeddingStore.activeModel(db) == nil {
-                    _ = try EmbeddingStore.register(db, name: embedder.name, dimensions: embedder.dimensions,
-                                                    fingerprint: embedder.fingerprint)
-                    try EmbeddingStore.activate(db, name: embedder.name)
-                }
+            _ = try store.write { writer in
+                try writer.registerEmbeddingModel(name: embedder.name, dimensions: embedder.dimensions,
+                                                  fingerprint: embedder.fingerprint, activation: .activateIfNoneActive)
             }
         }
         self.store = store
@@ -104,7 +100,7 @@ public final class KnowledgeService: Sendable {
         -> (hits: [SearchHit], mode: SearchMode) {
         try await offload { [engine, follower, writeLock] in
             try follower.refreshIfDue(engine: engine, writes: writeLock)
-            let effective: SearchMode = mode == .hybrid && !engine.hasVectors ? .lexical : mode
+            let effective = engine.modeToRun(mode)
             return (try engine.search(query, mode: effective, topK: topK, filters: filters), effective)
         }
     }
@@ -135,7 +131,7 @@ public final class KnowledgeService: Sendable {
     /// A stored document with its chunks, or nil.
     func document(id: Int64) async throws -> DocumentDetail? {
         try await offload { [store] in
-            try store.pool.read { db in try DocumentDetail.fetch(db, id: id) }
+            try store.read { try DocumentDetail.fetch($0, id: id) }
         }
     }
 
@@ -146,15 +142,15 @@ public final class KnowledgeService: Sendable {
     ///   removed and `kb ingest --prune` runs).
     func deleteDocument(id: Int64) async throws -> Int? {
         try await offloadWrite(stored: { $0 != nil }) { [store, engine] () throws -> Int? in
-            let chunkIDs: [Int64]? = try store.pool.write { db in
-                guard let owner = try DocumentStore.owner(db, documentID: id) else { return nil }
+            let chunkIDs: [Int64]? = try store.write { writer in
+                guard let owner = try writer.documentOwner(id: id) else { return nil }
                 guard owner.namespace == .api else {
                     throw APIError(.conflict, "not_an_api_document",
                                    "document \(id) was ingested by kb ingest from \(owner.sourcePath), not posted to the API; "
                                    + "the API deletes only its own documents (remove the file and run kb ingest --prune)")
                 }
-                let chunks = try DocumentStore.chunkIDs(db, documentID: id)
-                try DocumentStore.delete(db, documentID: id)
+                let chunks = try writer.chunkIDs(documentID: id)
+                try writer.deleteDocument(id: id)
                 return chunks
             }
             guard let chunkIDs else { return nil }
@@ -171,7 +167,7 @@ public final class KnowledgeService: Sendable {
 
     /// Whether the database answers a query.
     func databaseIsReadable() async -> Bool {
-        (try? await offload { [store] in try store.pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") } }) == 1
+        (try? await offload { [store] in try store.requireReadable(); return true }) == true
     }
 
     /// Row counts for the index-size gauges.

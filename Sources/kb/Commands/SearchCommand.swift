@@ -118,9 +118,8 @@ struct SearchCommand: ParsableCommand {
         let store = try database.open(.readOnly)
         let text = query.joined(separator: " ")
         let engine = try tuning.engine(store, models: modelsOption, needVectors: mode != .lexical)
-        var effective = mode
-        if mode == .hybrid && !engine.hasVectors {
-            effective = .lexical
+        let effective = engine.modeToRun(mode)
+        if effective != mode {
             if !json { StandardError.write("note: this knowledge base has no vectors; searching lexically\n") }
         }
         let hits: [SearchHit]

@@ -40,7 +40,7 @@ struct ModelsOption: ParsableArguments {
 
     /// The name of the base's active embedding model, if it has one.
     static func activeModelName(_ store: KnowledgeStore) throws -> String? {
-        try store.pool.read { db in try EmbeddingStore.activeModel(db)?.name }
+        try store.activeEmbeddingModel()?.name
     }
 
     /// What measures chunks for `embedder`: its own tokenizer, else (no model, or one kb cannot
