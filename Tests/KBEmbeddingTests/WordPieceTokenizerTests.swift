@@ -1,4 +1,5 @@
 import Foundation
+import KBTestSupport
 import XCTest
 @testable import KBEmbedding
 
@@ -18,15 +19,8 @@ final class WordPieceTokenizerTests: XCTestCase {
         }
     }
 
-    /// `models/` at the repository root, or `$KB_MODELS_DIR`.
-    static var modelsDirectory: URL {
-        if let override = ProcessInfo.processInfo.environment["KB_MODELS_DIR"], !override.isEmpty {
-            return URL(fileURLWithPath: override, isDirectory: true)
-        }
-        return URL(fileURLWithPath: #filePath)  // Tests/KBEmbeddingTests/<this file>
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("models", isDirectory: true)
-    }
+    /// The test models (one home: ``TestSupport/modelsDirectory``).
+    static var modelsDirectory: URL { TestSupport.modelsDirectory }
 
     static let vocabularyFile = modelsDirectory.appendingPathComponent("all-minilm-l6-v2/vocab.txt")
 

@@ -1,26 +1,17 @@
 import Foundation
+import KBTestSupport
 import XCTest
 @testable import KBLLM
 
 /// Models for the engine tests: loaded once per test run. A missing model file fails the test
-/// under CI (`CI` set, where scripts/test.sh fetches the models) and skips it elsewhere.
+/// (``TestSupport/modelPath(_:file:line:)``: one policy for every test target).
 enum EngineModels {
     static let smolLM2 = "smollm2-135m-instruct-q4_1.gguf"
     static let qwen2 = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 
-    /// The path of model `file`, or a skip (a failure under CI) when it is absent.
+    /// The path of model `file`, or a failure when it is absent.
     static func path(_ file: String, testFile: StaticString = #filePath, line: UInt = #line) throws -> String {
-        let path = ModelFiles.directory.appendingPathComponent(file).path
-        guard FileManager.default.fileExists(atPath: path) else {
-            let message = "model not found at \(path): run scripts/fetch-models.sh smollm2 qwen2-0.5b "
-                + "(or point KB_MODELS_DIR at the models folder)"
-            if let ci = ProcessInfo.processInfo.environment["CI"], !ci.isEmpty {
-                XCTFail(message, file: testFile, line: line)
-                throw ModelFiles.Missing(path: path)
-            }
-            throw XCTSkip(message, file: testFile, line: line)
-        }
-        return path
+        try TestSupport.modelPath(file, file: testFile, line: line)
     }
 
     nonisolated(unsafe) private static var loaded: [String: LanguageModel] = [:]

@@ -1,4 +1,5 @@
 import Foundation
+import KBTestSupport
 import XCTest
 @testable import KBLLM
 
@@ -199,34 +200,13 @@ struct GGUFReference: Decodable {
     }
 }
 
-/// Where the test models live: `$KB_MODELS_DIR`, else `models/` at the repository root.
+/// The test models (``TestSupport/modelsDirectory``), opened once per test run.
 enum ModelFiles {
-    static var directory: URL {
-        if let override = ProcessInfo.processInfo.environment["KB_MODELS_DIR"], !override.isEmpty {
-            return URL(fileURLWithPath: override, isDirectory: true)
-        }
-        return URL(fileURLWithPath: #filePath)  // Tests/KBLLMTests/<this file>
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("models", isDirectory: true)
-    }
+    static var directory: URL { TestSupport.modelsDirectory }
 
-    struct Missing: Error, CustomStringConvertible {
-        let path: String
-        var description: String {
-            "model not found at \(path): run scripts/fetch-models.sh smollm2 qwen2-0.5b "
-                + "(or point KB_MODELS_DIR at the models folder)"
-        }
-    }
-
-    /// The path of model `file`; a missing model fails the test (it is not skipped).
+    /// The path of model `file`; a missing model fails the test (``TestSupport/modelPath(_:file:line:)``).
     static func path(_ file: String, testFile: StaticString = #filePath, line: UInt = #line) throws -> String {
-        let path = directory.appendingPathComponent(file).path
-        guard FileManager.default.fileExists(atPath: path) else {
-            let error = Missing(path: path)
-            XCTFail("\(error)", file: testFile, line: line)
-            throw error
-        }
-        return path
+        try TestSupport.modelPath(file, file: testFile, line: line)
     }
 
     /// Opens each reference model once per test run.

@@ -16,6 +16,19 @@ public enum TestSupport {
         return repositoryRoot.appendingPathComponent("models", isDirectory: true)
     }
 
+    /// The path of a model under ``modelsDirectory`` (a file or a folder). Every test target follows
+    /// one policy: a missing model is a failure naming the path and the command that fetches it,
+    /// never a skip (`scripts/test.sh`, the README's test command, fetches every test model first).
+    public static func modelPath(_ relativePath: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let path = modelsDirectory.appendingPathComponent(relativePath).path
+        guard FileManager.default.fileExists(atPath: path) else {
+            let error = MissingModel(path: path)
+            XCTFail("\(error)", file: file, line: line)
+            throw error
+        }
+        return path
+    }
+
     private static let tokenizer: Result<WordPieceTokenizer, any Error> = Result {
         let vocabulary = modelsDirectory.appendingPathComponent("all-minilm-l6-v2/vocab.txt")
         guard FileManager.default.fileExists(atPath: vocabulary.path) else {
@@ -91,7 +104,7 @@ public enum TestSupport {
 public struct MissingModel: Error, CustomStringConvertible {
     public let path: String
     public var description: String {
-        "all-MiniLM-L6-v2 vocabulary not found at \(path): run scripts/fetch-models.sh "
-            + "(or point KB_MODELS_DIR at the models folder)"
+        "model not found at \(path): run scripts/fetch-models.sh (or scripts/test.sh, which fetches every test model), "
+            + "or point KB_MODELS_DIR at the models folder"
     }
 }
