@@ -2,8 +2,8 @@
 ///
 /// For each block: `x += Wo · attention(rope(Wq·n(x) + bq), rope(Wk·n(x) + bk), Wv·n(x) + bv)`,
 /// then `x += Wdown · (silu(Wgate·n(x)) ⊙ Wup·n(x))`, with `n` the block's RMSNorms; finally the
-/// output norm and the output projection give logits. Every linear layer is one
-/// ``WeightMatrix/multiply(_:batch:into:pool:)`` over the whole batch.
+/// output norm and the output projection give logits. Every linear layer is one product over the
+/// whole batch; matrices that read the same input share its quantization (``SharedInput``).
 struct Transformer: Sendable {
     let hyper: ModelHyperparameters
     let weights: TransformerWeights
@@ -43,6 +43,7 @@ struct Transformer: Sendable {
         let up = ScratchBuffer(n * hidden)                // (n, feedForward)
         let x = residual.pointer, xn = normed.pointer
         let angles = rope.angles(start: start, rows: n)   // (n, ropeDimension): RoPE's cos/sin, all layers
+        let shared = SharedInput(precision: products)      // one quantization of an input read by several matrices
 
         for (row, token) in tokens.enumerated() {
             let id = Int(token)
@@ -54,9 +55,8 @@ struct Transformer: Sendable {
         for (index, layer) in weights.layers.enumerated() {
             // Attention block.
             RMSNorm.apply(x, rows: n, width: embedding, gain: layer.attentionNorm, epsilon: hyper.rmsNormEpsilon, into: xn)
-            layer.query.multiply(xn, batch: n, into: queries.pointer, pool: pool, precision: products)
-            layer.key.multiply(xn, batch: n, into: keys.pointer, pool: pool, precision: products)
-            layer.value.multiply(xn, batch: n, into: values.pointer, pool: pool, precision: products)
+            shared.multiply([(layer.query, queries.pointer), (layer.key, keys.pointer), (layer.value, values.pointer)],
+                            by: xn, batch: n, pool: pool)
             if let bias = layer.queryBias { VectorMath.addBias(bias, to: queries.pointer, rows: n, width: queryWidth) }
             if let bias = layer.keyBias { VectorMath.addBias(bias, to: keys.pointer, rows: n, width: kvWidth) }
             if let bias = layer.valueBias { VectorMath.addBias(bias, to: values.pointer, rows: n, width: kvWidth) }
@@ -82,8 +82,7 @@ struct Transformer: Sendable {
             guard rows > 0 else { continue }
             let xr = x + first * embedding
             RMSNorm.apply(xr, rows: rows, width: embedding, gain: layer.feedForwardNorm, epsilon: hyper.rmsNormEpsilon, into: xn)
-            layer.gate.multiply(xn, batch: rows, into: gate.pointer, pool: pool, precision: products)
-            layer.up.multiply(xn, batch: rows, into: up.pointer, pool: pool, precision: products)
+            shared.multiply([(layer.gate, gate.pointer), (layer.up, up.pointer)], by: xn, batch: rows, pool: pool)
             VectorMath.swiGLU(gate: gate.pointer, up: up.pointer, rows: rows, width: hidden)
             layer.down.multiply(gate.pointer, batch: rows, into: projected.pointer, pool: pool, precision: products)
             VectorMath.add(projected.pointer, into: xr, count: rows * embedding)
@@ -99,5 +98,42 @@ struct Transformer: Sendable {
             weights.output.multiply(xn, batch: logitRows, into: $0.baseAddress!, pool: pool, precision: products)
         }
         return logits
+    }
+}
+
+/// Multiplies several matrices by the same input (the attention's Q, K and V projections, the
+/// feed-forward's gate and up), quantizing the input once per activation format instead of once per
+/// matrix, as llama.cpp's graph does. The quantization is the one each matrix would make itself
+/// (same rule, same kernels), so the products are bit for bit those of separate ``WeightMatrix``
+/// multiplies. Buffers are kept for the whole forward pass.
+final class SharedInput {
+    private let precision: WeightMatrix.Precision
+    private var buffers: [ActivationFormat: QuantizedActivations] = [:]
+
+    init(precision: WeightMatrix.Precision) { self.precision = precision }
+
+    /// `output = W · input` for each `(W, output)`; `input` is `batch` rows of the matrices' input width.
+    func multiply(_ products: [(matrix: WeightMatrix, output: UnsafeMutablePointer<Float>)], by input: UnsafePointer<Float>,
+                  batch: Int, pool: ThreadPool) {
+        guard precision == .quantizedActivations else {
+            for (matrix, output) in products {
+                matrix.multiply(input, batch: batch, into: output, pool: pool, precision: precision)
+            }
+            return
+        }
+        var quantized: Set<ActivationFormat> = []
+        for (matrix, output) in products {
+            let format = matrix.activationFormat
+            guard format != .float else {
+                matrix.multiply(input, batch: batch, into: output, pool: pool)
+                continue
+            }
+            let activations = buffers[format] ?? QuantizedActivations(format: format)
+            buffers[format] = activations
+            if quantized.insert(format).inserted {
+                activations.quantize(input, inputCount: matrix.inputCount, batch: batch, pool: pool)
+            }
+            matrix.multiply(activations, into: output, pool: pool)
+        }
     }
 }

@@ -6,7 +6,7 @@ import CKBKernels
 /// the 32-weight types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) by blocks of 32 with a float scale and the
 /// quants' sum (`kb_q8_block`, 40 bytes), the K-quants (Q4_K, Q5_K, Q6_K) by blocks of 256 with a
 /// float scale and 16 sums of 16 (`kb_q8k_block`, 292 bytes). Float weights read floats.
-public enum ActivationFormat: Sendable, Equatable {
+public enum ActivationFormat: Sendable, Hashable {
     /// Plain floats (F32, F16 and BF16 weights).
     case float
     /// Blocks of 32 int8 (`kb_q8_block`).
