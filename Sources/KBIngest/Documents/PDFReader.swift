@@ -9,7 +9,8 @@ import Foundation
 /// - words hyphenated at line ends joined again ("docu-" + "ment"), lines of a block joined with a
 ///   space (none between CJK characters);
 /// - headings where typography is clear: short blocks whose lines are at least 15% taller than the body
-///   text's most common line height; taller headings are outer levels;
+///   text's most common line height (table-of-contents lines with dot leaders excepted); taller
+///   headings are outer levels;
 /// - pages with no words reported as needing OCR (a warning naming the pages; an error if none has text).
 ///
 /// The text keeps one paragraph per block; ``ParsedDocument/pages`` maps text ranges to pages, and each
@@ -156,7 +157,10 @@ public enum PDFReader {
         guard bodyHeight > 0, block.lines.count <= 3 else { return false }
         guard block.lines.allSatisfy({ $0.box.height >= bodyHeight * 1.15 }) else { return false }
         let characters = block.lines.reduce(0) { $0 + $1.words.reduce(0) { $0 + $1.text.count } }
-        return characters <= 200 && block.lines.contains { $0.words.contains { $0.text.contains(where: \.isLetter) } }
+        // A table of contents line ("Introduction . . . . 1") is not a heading, however large.
+        let leaders = block.lines.contains { line in line.words.filter { $0.text.allSatisfy { $0 == "." } }.count >= 3 }
+            || block.lines.contains { $0.words.contains { $0.text.contains("....") } }
+        return !leaders && characters <= 200 && block.lines.contains { $0.words.contains { $0.text.contains(where: \.isLetter) } }
     }
 
     private static func heightKey(_ block: PDFTextLayout.Block) -> Int {
