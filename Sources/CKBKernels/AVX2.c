@@ -7,6 +7,7 @@
 // are signed: |w| × (a with w's sign). Each kernel takes 1 to 4 activation rows, so a weight block
 // loaded and unpacked once serves every row of a batch pass.
 #include "Internal.h"
+#include "Exp.h"
 #include <math.h>
 
 #ifdef KB_HAVE_X86
@@ -423,6 +424,20 @@ KB_AVX2 void kb_avx2_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out) 
             out[b].bsums[g] = (int16_t)sum;
         }
     }
+}
+
+// MARK: - SwiGLU
+
+/// `kb_generic_swiglu` 8 lanes at a time, bit for bit.
+__attribute__((target("avx2,fma"))) void kb_avx2_swiglu(float *gate, const float *up, int64_t n) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_loadu_ps(gate + i);
+        __m256 silu = _mm256_div_ps(x, _mm256_add_ps(one, kb_exp_avx2(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+        _mm256_storeu_ps(gate + i, _mm256_mul_ps(silu, _mm256_loadu_ps(up + i)));
+    }
+    kb_swiglu_tail(gate, up, i, n);
 }
 
 #endif

@@ -51,6 +51,12 @@ static inline float kb_silu_mul_scalar(float x, float y) {
     return x / (1.0f + kb_exp_scalar(0.0f - x)) * y;
 }
 
+/// SwiGLU's tail of fewer than 8 values, with the C library's expf (ggml's scalar `ggml_silu_f32`):
+/// both implementations end with it.
+static inline void kb_swiglu_tail(float *gate, const float *up, int64_t from, int64_t n) {
+    for (int64_t i = from; i < n; i++) gate[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
+}
+
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 

@@ -3,6 +3,7 @@
 // Each dot product is integer within a block (weights' quants × activations' int8 quants) and
 // float across blocks, the same arithmetic as the SIMD versions up to the float summation order.
 #include "Internal.h"
+#include "Exp.h"
 #include <math.h>
 
 // MARK: - Activation quantizers
@@ -229,4 +230,13 @@ kb_dot_fn kb_generic_dot(int type) {
     case KB_TYPE_Q6_K: return dot_q6_k;
     default: return NULL;
     }
+}
+
+// MARK: - SwiGLU
+
+/// gate[i] = silu(gate[i]) · up[i]: whole groups of 8 with ggml's polynomial exp, the tail with expf.
+void kb_generic_swiglu(float *gate, const float *up, int64_t n) {
+    int64_t whole = n / 8 * 8;
+    for (int64_t i = 0; i < whole; i++) gate[i] = kb_silu_mul_scalar(gate[i], up[i]);
+    kb_swiglu_tail(gate, up, whole, n);
 }

@@ -99,6 +99,7 @@ static inline void kb_unpack_k_scales(const uint8_t *packed, uint8_t sc[8], uint
 kb_dot_fn kb_generic_dot(int type);
 void kb_generic_quantize_q8(const float *x, int64_t n, kb_q8_block *out);
 void kb_generic_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out);
+void kb_generic_swiglu(float *gate, const float *up, int64_t n);
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define KB_HAVE_X86 1
@@ -107,6 +108,7 @@ kb_dot_fn kb_avx2_dot(int type);
 kb_dot_fn kb_avx2_dot_tiled(int type);
 void kb_avx2_quantize_q8(const float *x, int64_t n, kb_q8_block *out);
 void kb_avx2_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out);
+void kb_avx2_swiglu(float *gate, const float *up, int64_t n);
 #endif
 
 #endif
