@@ -127,7 +127,7 @@ class Soak:
         status, headers, data = self.request("POST", "/v1/ask", body)
         self.record("ask", status, headers, True, data)
 
-    def hang_up(self, path, body, rng):
+    def hang_up(self, action, path, body, rng):
         """Sends a request and resets the connection within 300 ms, whatever has come back
         (the answer may be queued, generating or done)."""
         connection = self.connection(self.args.request_timeout)
@@ -140,14 +140,14 @@ class Soak:
         with self.lock:
             self.requests += 1
             self.abandoned += 1
-            self.statuses[("hang_up", "reset")] += 1
+            self.statuses[(action, "reset")] += 1
 
     def ask_hang_up(self, rng):
         """A non-streaming answer whose client leaves before it is written."""
         if rng.random() < 0.5:
-            self.hang_up("/v1/ask", {"question": rng.choice(QUESTIONS), "max_tokens": self.args.max_tokens}, rng)
+            self.hang_up("ask_hang_up", "/v1/ask", {"question": rng.choice(QUESTIONS), "max_tokens": self.args.max_tokens}, rng)
         else:
-            self.hang_up("/v1/chat/completions", {"messages": [{"role": "user", "content": rng.choice(QUESTIONS)}],
+            self.hang_up("ask_hang_up", "/v1/chat/completions", {"messages": [{"role": "user", "content": rng.choice(QUESTIONS)}],
                                                   "max_tokens": self.args.max_tokens}, rng)
 
     def ask_stream_abandon(self, rng):
@@ -155,7 +155,7 @@ class Soak:
         first bytes (FIN or RST)."""
         body = {"question": rng.choice(QUESTIONS), "stream": True, "max_tokens": self.args.max_tokens * 4}
         if rng.random() < 0.3:
-            return self.hang_up("/v1/ask", body, rng)
+            return self.hang_up("ask_stream_abandon", "/v1/ask", body, rng)
         body = json.dumps(body).encode()
         connection = self.connection(self.args.request_timeout)
         try:
@@ -328,7 +328,7 @@ class Soak:
         print(f"soak: {self.args.clients} concurrent clients for {load_seconds:.0f} s "
               f"(target {self.args.duration} s), {self.requests} requests "
               f"({self.requests / max(load_seconds, 1e-9):.1f}/s), {self.abandoned} streams abandoned")
-        for name in [name for name, _ in ACTIONS] + ["hang_up"]:
+        for name, _ in ACTIONS:
             row = {status: count for (action, status), count in sorted(self.statuses.items(), key=str) if action == name}
             print(f"  {name:20} {sum(row.values()):7}  {row}  refusals {self.refusals[name]}")
         print(f"  5xx responses: {five_xx}, of which {self.refused_503} were 503 + Retry-After refusals of valid "
