@@ -14,7 +14,7 @@ final class DocumentBadInputTests: XCTestCase {
     }
 
     /// The ReadError `body` throws, within `seconds`.
-    private func readError(seconds: Double = 10, _ body: () throws -> ParsedDocument?,
+    private func readError(seconds: Double = 30, _ body: () throws -> ParsedDocument?,
                            file: StaticString = #filePath, line: UInt = #line) -> ReadError? {
         let start = Date()
         defer {

@@ -86,6 +86,37 @@ final class PDFReaderTests: XCTestCase {
         XCTAssertEqual(document.pages.map(\.number), [2])
     }
 
+    func testPdftotextOutputIsScannedWithBoxesAndCharacterReferences() throws {
+        let xhtml = """
+            <!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "x.dtd"><html xmlns="http://www.w3.org/1999/xhtml">
+            <head>
+            <title>R&amp;D &lt;notes&gt;</title>
+            </head>
+            <body><doc>
+              <page width="595.000000" height="842.000000">
+                <flow>
+                  <block xMin="72.000000" yMin="33.5" xMax="197.559000" yMax="41.863000">
+                    <line xMin="72.000000" yMin="33.5" xMax="197.559000" yMax="41.863000">
+                      <word xMin="72.000000" yMin="33.5" xMax="116.019000" yMax="41.863000">AT&amp;T&#x2019;s</word>
+                      <word xMin="118.5" yMin="33.5" xMax="159.5" yMax="41.863000">&quot;x&quot;&#233;</word>
+                    </line>
+                  </block>
+                </flow>
+              </page>
+              <page width="595.000000" height="842.000000">
+              </page>
+            </doc></body></html>
+            """
+        let layout = try PDFTextLayout.parse(Data(xhtml.utf8))
+        XCTAssertEqual(layout.title, "R&D <notes>")
+        XCTAssertEqual(layout.pages.count, 2)
+        XCTAssertEqual(layout.pages[0].height, 842)
+        let words = layout.pages[0].blocks.flatMap(\.lines).flatMap(\.words)
+        XCTAssertEqual(words.map(\.text), ["AT&T\u{2019}s", "\"x\"é"])
+        XCTAssertEqual(words[1].box, PDFTextLayout.Box(xMin: 118.5, yMin: 33.5, xMax: 159.5, yMax: 41.863))
+        XCTAssertThrowsError(try PDFTextLayout.parse(Data("<page width=\"1".utf8)))
+    }
+
     func testLayoutRules() {
         XCTAssertEqual(PDFReader.dehyphenated("a docu-", "ment here"), "a document here")
         XCTAssertNil(PDFReader.dehyphenated("the year 1999-", "2000"))
