@@ -15,7 +15,7 @@ final class E5FuzzTests: XCTestCase {
         try Data(seed).write(to: url)
         XCTAssertNoThrow(try E5ModelFile(url: url), "the seed is a valid file")
 
-        let fuzzer = ByteFuzzer(seeds: [seed], iterations: 10_000, randomSeed: 0x4535_5331)
+        let fuzzer = ByteFuzzer(seeds: [seed], iterations: 4_000, randomSeed: 0x4535_5331)
         let summary = fuzzer.run(isExpected: { $0 is E5ModelFileError }) { bytes in
             try Data(bytes).write(to: url)
             let file = try E5ModelFile(url: url)

@@ -14,7 +14,7 @@ final class GGUFFuzzTests: XCTestCase {
         // The header and metadata (the part that is parsed) weigh most: mutate it alone too.
         let seeds = [synthetic, Array(synthetic.prefix(try GGUFFile(path: GGUFReference.fixturePath(reference.file)).dataOffset))]
         let path = MalformedFiles.directory.appendingPathComponent("fuzz.gguf").path
-        let fuzzer = ByteFuzzer(seeds: seeds, iterations: 10_000, randomSeed: 0x4747_5546)
+        let fuzzer = ByteFuzzer(seeds: seeds, iterations: 4_000, randomSeed: 0x4747_5546)
         let summary = fuzzer.run(isExpected: { $0 is GGUFError }) { bytes in
             try Data(bytes).write(to: URL(fileURLWithPath: path))
             Self.exercise(try GGUFFile(path: path))
