@@ -3,8 +3,9 @@ import GRDB
 /// Maintains the contentless `chunks_fts` table. Its rowid is `chunks.id`; its three columns are the
 /// document title, the chunk's heading path and the chunk text, each passed through
 /// ``FullTextSegmenter``. Deleting a row requires the same values that were indexed, which are
-/// re-derived from `documents` and `chunks`; callers must delete from the index *before* they
-/// delete or change those rows.
+/// re-derived from `documents` and `chunks`, so index rows must be deleted *before* those rows are
+/// deleted or changed. `DocumentStore` is the only caller and keeps that order; other modules reach
+/// it only through ``StoreWriter``'s whole operations (`put`, `deleteDocument`).
 enum FullTextIndex {
     static func insert(_ db: Database, chunkID: Int64, title: String, headings: [String], body: String) throws {
         let statement = try db.cachedStatement(
