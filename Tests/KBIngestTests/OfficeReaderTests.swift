@@ -62,6 +62,42 @@ final class OfficeReaderTests: XCTestCase {
         }
     }
 
+    func testODTKeepsOutlineHeadingsMixedTextNotesListsAndTables() throws {
+        let document = try read("notes.odt")
+        let expected = try DocumentFixtures.expected("notes.odt")
+        XCTAssertEqual(document.format, .odt)
+        let headings = try XCTUnwrap(expected["headings"] as? [[String: Any]])
+        XCTAssertEqual(document.headings.map(\.title), headings.map { $0["title"] as? String ?? "" })
+        XCTAssertEqual(document.headings.map(\.level), headings.map { $0["level"] as? Int ?? 0 })
+        for paragraph in try XCTUnwrap(expected["paragraphs"] as? [String]) {
+            XCTAssertTrue(document.text.contains(paragraph), "missing: \(paragraph.prefix(60))")
+        }
+        for item in try XCTUnwrap(expected["list"] as? [String]) { XCTAssertTrue(document.text.contains("- " + item)) }
+        let rows = try XCTUnwrap(expected["table"] as? [[String]]).map { $0.joined(separator: " | ") }
+        XCTAssertTrue(document.text.contains(rows.joined(separator: "\n")))
+    }
+
+    func testODSRowsWithoutTheMillionPaddingRows() throws {
+        let document = try read("hours.ods")
+        let sheets = try XCTUnwrap(DocumentFixtures.expected("hours.ods")["sheets"] as? [[String: Any]])
+        XCTAssertEqual(document.format, .ods)
+        XCTAssertEqual(document.headings.map(\.title), sheets.map { "Sheet: \($0["name"] as? String ?? "")" })
+        let rows = (sheets[0]["rows"] as? [[String]] ?? []).map { $0.joined(separator: " | ") }.joined(separator: "\n")
+        XCTAssertEqual(document.text, "Sheet: Hours\n\n" + rows)
+    }
+
+    func testODPHasOneSectionPerSlideWithSpeakerNotes() throws {
+        let document = try read("roadmap.odp")
+        let slides = try XCTUnwrap(DocumentFixtures.expected("roadmap.odp")["slides"] as? [[String: Any]])
+        XCTAssertEqual(document.format, .odp)
+        XCTAssertEqual(document.headings.map(\.title),
+                       slides.enumerated().map { "Slide \($0.offset + 1): \($0.element["title"] as? String ?? "")" })
+        for slide in slides {
+            for bullet in slide["bullets"] as? [String] ?? [] { XCTAssertTrue(document.text.contains(bullet), bullet) }
+        }
+        XCTAssertTrue(document.text.contains("Notes: Keep it short."))
+    }
+
     func testSpreadsheetCellReferences() {
         XCTAssertEqual(XLSXReader.columnIndex("A1"), 0)
         XCTAssertEqual(XLSXReader.columnIndex("C7"), 2)

@@ -18,7 +18,7 @@ public enum BinaryDocumentReader {
         return .other
     }
 
-    static let binaryFormats: Set<DocumentFormat> = [.pdf, .docx, .pptx, .xlsx]
+    static let binaryFormats: Set<DocumentFormat> = [.pdf, .docx, .pptx, .xlsx, .odt, .ods, .odp]
 
     /// Reads `path` (whose bytes are `data`) if it is a PDF or Office file by name or content.
     /// - Returns: nil when the file is for the text readers.
@@ -37,8 +37,10 @@ public enum BinaryDocumentReader {
             if package.contains("word/document.xml") { format = .docx }
             else if package.contains("ppt/presentation.xml") { format = .pptx }
             else if package.contains("xl/workbook.xml") { format = .xlsx }
+            else if package.contains("content.xml"), let opened = try package.data("mimetype")
+                        .flatMap({ openDocumentFormat(String(decoding: $0.prefix(100), as: UTF8.self)) }) { format = opened }
             else if declaredBinary {
-                throw ReadError.damaged("a ZIP archive without the parts of a DOCX, PPTX or XLSX file")
+                throw ReadError.damaged("a ZIP archive without the parts of a DOCX, PPTX, XLSX or OpenDocument file")
             } else {
                 return nil
             }
@@ -46,6 +48,7 @@ public enum BinaryDocumentReader {
             switch format {
             case .pptx: document = try PPTXReader.read(package, fileStem: fileStem)
             case .xlsx: document = try XLSXReader.read(package, fileStem: fileStem)
+            case .odt, .ods, .odp: document = try OpenDocumentReader.read(package, fileStem: fileStem)
             default: document = try DOCXReader.read(package, fileStem: fileStem)
             }
             if declared != format {
@@ -60,6 +63,16 @@ public enum BinaryDocumentReader {
             guard let declared, declaredBinary else { return nil }
             throw ReadError.damaged(declared == .pdf ? "not a PDF (no %PDF- header)"
                 : "not a \(declared.rawValue.uppercased()) file (not a ZIP archive)")
+        }
+    }
+
+    /// The format an OpenDocument `mimetype` part names, if kb reads it.
+    static func openDocumentFormat(_ mimetype: String) -> DocumentFormat? {
+        switch mimetype.trimmingCharacters(in: .whitespacesAndNewlines) {
+        case "application/vnd.oasis.opendocument.text": return .odt
+        case "application/vnd.oasis.opendocument.spreadsheet": return .ods
+        case "application/vnd.oasis.opendocument.presentation": return .odp
+        default: return nil
         }
     }
 }

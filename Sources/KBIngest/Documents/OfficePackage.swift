@@ -1,7 +1,8 @@
 import Foundation
 import ZIPFoundation
 
-/// An Office Open XML file (DOCX, PPTX, XLSX): a ZIP archive of XML parts, read with ZIPFoundation.
+/// An Office Open XML file (DOCX, PPTX, XLSX) or an OpenDocument file (ODT, ODS, ODP): a ZIP archive
+/// of XML parts, read with ZIPFoundation.
 ///
 /// Every part is inflated under one budget of uncompressed bytes, counted as the bytes come out (the
 /// sizes an archive declares can lie), so a ZIP bomb stops at the budget instead of filling memory.
@@ -46,9 +47,9 @@ final class OfficePackage {
     }
 
     /// The part parsed as XML, or nil when absent.
-    func xml(_ path: String, skipping: Set<String> = []) throws -> XMLTree.Element? {
+    func xml(_ path: String, skipping: Set<String> = [], mixedText: Bool = false) throws -> XMLTree.Element? {
         guard let data = try data(path) else { return nil }
-        return try XMLTree.parse(data, part: path, skipping: skipping)
+        return try XMLTree.parse(data, part: path, skipping: skipping, mixedText: mixedText)
     }
 
     /// Relationship id → part path, from the `_rels` file of `part` (targets resolved against its folder).

@@ -43,7 +43,9 @@ enum XMLTree {
     static let maxDepth = 512
 
     /// - Throws: ``ReadError/damaged(_:)`` for malformed XML, ``ReadError/overLimit(_:)`` for a DTD or sizes.
-    static func parse(_ data: Data, part: String, skipping: Set<String> = []) throws -> Element {
+    /// - Parameter mixedText: also record character data as `#text` children, in order among the elements
+    ///   (OpenDocument paragraphs mix text and spans; Office Open XML keeps text in leaf elements).
+    static func parse(_ data: Data, part: String, skipping: Set<String> = [], mixedText: Bool = false) throws -> Element {
         if containsDoctype(data) {
             throw ReadError.overLimit("\(part) declares a DTD (<!DOCTYPE>), which Office files never do: "
                 + "refused, as entity expansion could exhaust memory")
@@ -51,7 +53,7 @@ enum XMLTree {
         let parser = XMLParser(data: data)
         parser.shouldResolveExternalEntities = false
         parser.shouldProcessNamespaces = false
-        let builder = Builder(skipping: skipping)
+        let builder = Builder(skipping: skipping, mixedText: mixedText)
         parser.delegate = builder
         let parsed = parser.parse()
         if let limit = builder.limitHit { throw ReadError.overLimit("\(part): \(limit)") }
@@ -90,13 +92,17 @@ enum XMLTree {
 
     private final class Builder: NSObject, XMLParserDelegate {
         let skipping: Set<String>
+        let mixedText: Bool
         var root: Element?
         var stack: [Element] = []
         var skipDepth = 0
         var count = 0
         var limitHit: String?
 
-        init(skipping: Set<String>) { self.skipping = skipping }
+        init(skipping: Set<String>, mixedText: Bool) {
+            self.skipping = skipping
+            self.mixedText = mixedText
+        }
 
         func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
                     qualifiedName: String?, attributes: [String: String] = [:]) {
@@ -132,6 +138,14 @@ enum XMLTree {
         func parser(_ parser: XMLParser, foundCharacters string: String) {
             guard skipDepth == 0, let current = stack.last else { return }
             current.text += string
+            guard mixedText else { return }
+            if let last = current.children.last, last.name == "#text" {
+                last.text += string
+            } else {
+                let node = Element(name: "#text", attributes: [:])
+                node.text = string
+                current.children.append(node)
+            }
         }
     }
 }

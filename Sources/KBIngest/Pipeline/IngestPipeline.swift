@@ -189,7 +189,7 @@ public final class IngestPipeline: @unchecked Sendable {
         switch file.format ?? .text {
         case .markdown: parsed = MarkdownReader.parse(decoded.text, fileStem: stem)
         case .html: parsed = HTMLReader.parse(decoded.text, fileStem: stem)
-        case .text, .jsonl, .pdf, .docx, .pptx, .xlsx: parsed = PlainTextReader.parse(decoded.text, fileStem: stem)
+        case .text, .jsonl, .pdf, .docx, .pptx, .xlsx, .odt, .ods, .odp: parsed = PlainTextReader.parse(decoded.text, fileStem: stem)
         }
         let warning = decoded.repairedSequences > 0
             ? "invalid UTF-8: \(decoded.repairedSequences) bad byte sequence(s) replaced with U+FFFD" : nil

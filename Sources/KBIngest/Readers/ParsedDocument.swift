@@ -2,8 +2,9 @@
 public enum DocumentFormat: String, Sendable, Codable, CaseIterable {
     case text, markdown, html, jsonl
     /// Read by ``PDFReader`` (poppler's `pdftotext` in a child process) and the Office readers
-    /// (``DOCXReader``, ``PPTXReader``, ``XLSXReader``): binary formats, sniffed by content too.
-    case pdf, docx, pptx, xlsx
+    /// (``DOCXReader``, ``PPTXReader``, ``XLSXReader``, ``OpenDocumentReader``): binary formats, sniffed
+    /// by content too.
+    case pdf, docx, pptx, xlsx, odt, ods, odp
 
     /// The format for a file name's extension, or nil when kb does not read it.
     public init?(fileExtension: String) {
@@ -16,6 +17,9 @@ public enum DocumentFormat: String, Sendable, Codable, CaseIterable {
         case "docx", "docm": self = .docx
         case "pptx", "pptm": self = .pptx
         case "xlsx", "xlsm": self = .xlsx
+        case "odt": self = .odt
+        case "ods": self = .ods
+        case "odp": self = .odp
         default: return nil
         }
     }
