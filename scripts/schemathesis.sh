@@ -7,7 +7,7 @@
 # 5xx, any response that does not match the spec, invalid input that is accepted, and the stateful
 # checks (a deleted document must be gone; writes without the key must be refused).
 #
-# Usage: scripts/schemathesis.sh                    (CI: 100 examples per operation, about 20 s)
+# Usage: scripts/schemathesis.sh                    (CI: 100 examples per operation, about 30 s)
 #        ST_MAX_EXAMPLES=200 ST_SEED=7 scripts/schemathesis.sh   (longer, another seed)
 #        ST_EXTRA_ARGS="--include-path /v1/ask" scripts/schemathesis.sh  (more schemathesis options)
 # Reports (JUnit and a pytest file reproducing each failure) go to $ST_REPORT_DIR when set.
