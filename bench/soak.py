@@ -15,7 +15,7 @@ Passes when:
     does (but 429);
   - no connection failed other than those the client abandoned itself;
   - after the load, /metrics shows the generation queue and active generations back to zero
-    (within --drain-seconds);
+    (within --drain-seconds), and one more answer comes back 200;
   - the final RSS is within --rss-slack-mib of the RSS measured after warm-up, before the load.
 
 Prints a summary and exits 1 on any failure. Only loopback addresses are accepted.
@@ -298,6 +298,12 @@ class Soak:
                 drained_after = time.monotonic() - drain_start
                 break
             time.sleep(0.5)
+        # And answering still works: one more answer, on its own, must come back.
+        try:
+            answer_status = self.request("POST", "/v1/ask", {"question": QUESTIONS[0], "max_tokens": self.args.max_tokens},
+                                         timeout=60)[0]
+        except (OSError, http.client.HTTPException) as error:
+            answer_status = type(error).__name__
         time.sleep(self.args.settle_seconds)
         self.stop_sampling.set()
         rss_after = self.rss_mib()
@@ -316,6 +322,8 @@ class Soak:
             problems.append(f"{stuck} clients still waiting after the load")
         if self.failure_count:
             problems.append(f"{self.failure_count} failed requests")
+        if answer_status != 200:
+            problems.append(f"an answer after the load got {answer_status}")
         if drained_after is None:
             problems.append(f"generation queue/active not back to 0 within {self.args.drain_seconds} s: {gauges}")
         if alive and rss_before is not None and rss_after - rss_before > self.args.rss_slack_mib:
@@ -334,7 +342,8 @@ class Soak:
         print(f"  5xx responses: {five_xx}, of which {self.refused_503} were 503 + Retry-After refusals of valid "
               f"requests; all refusals (429/503 + Retry-After): {sum(self.refusals.values())}")
         print(f"  queue/active after load: {gauges} (drained in "
-              f"{'%.1f s' % drained_after if drained_after is not None else 'never'})")
+              f"{'%.1f s' % drained_after if drained_after is not None else 'never'}); "
+              f"an answer after the load: {answer_status}")
         rss_line = f"  RSS MiB: before {rss_before:.0f}, peak {peak:.0f}, final "
         rss_line += f"{rss_after:.0f} (bound: final <= before + {self.args.rss_slack_mib})" if alive else "- (process gone)"
         print(rss_line)
