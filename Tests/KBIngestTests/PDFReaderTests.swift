@@ -1,4 +1,5 @@
 import Foundation
+import KBTestSupport
 import XCTest
 @testable import KBIngest
 
@@ -65,6 +66,18 @@ final class PDFReaderTests: XCTestCase {
         let pageHeadings = document.headings.filter { $0.title.hasPrefix("Page ") }
         XCTAssertEqual(Set(pageHeadings.map(\.title)), ["Page 1", "Page 2", "Page 3", "Page 4", "Page 5"])
         XCTAssertTrue(pageHeadings.allSatisfy { $0.level == 3 })
+    }
+
+    func testEveryChunkNamesItsPageInItsHeadingPath() throws {
+        let document = try read("report.pdf")
+        let chunks = Chunker(options: ChunkingOptions(maxTokens: 64, overlapTokens: 0), counter: try TestSupport.loadTokenizer())
+            .chunk(document)
+        XCTAssertGreaterThan(chunks.count, 5)
+        for chunk in chunks {
+            let page = try XCTUnwrap(document.page(atOffset: chunk.startOffset), "chunk outside every page")
+            XCTAssertEqual(chunk.headingPath.last, "Page \(page)", "\(chunk.headingPath)")
+            XCTAssertEqual(document.page(atOffset: chunk.endOffset - 1), page, "a chunk spans two pages")
+        }
     }
 
     func testChineseIsReadWithoutSpacesBetweenCharacters() throws {
