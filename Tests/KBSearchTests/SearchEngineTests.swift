@@ -1,5 +1,5 @@
 import Foundation
-@testable import KBStore
+import KBStore
 import KBTestSupport
 import XCTest
 @testable import KBIngest
@@ -89,7 +89,7 @@ final class SearchEngineTests: XCTestCase {
         for (a, b) in zip(long, long.dropFirst()) {
             XCTAssertFalse(a.startOffset < b.endOffset && b.startOffset < a.endOffset, "overlapping spans were merged")
         }
-        let text = try store.pool.read { db in try String.fetchOne(db, sql: "SELECT text FROM documents WHERE uri = 'long'") ?? "" }
+        let text = try store.read { try $0.document(id: long[0].documentID)?.text } ?? ""
         let scalars = Array(text.unicodeScalars)
         for hit in long {
             XCTAssertEqual(hit.text, String(String.UnicodeScalarView(scalars[hit.startOffset..<hit.endOffset])))
