@@ -80,6 +80,16 @@ final class PDFReaderTests: XCTestCase {
         }
     }
 
+    func testATableComesBackAsRowsOfCells() throws {
+        let document = try read("table.pdf")
+        let expected = try DocumentFixtures.expected("table.pdf")
+        let rows = try XCTUnwrap(expected["table"] as? [[String]]).map { $0.joined(separator: " | ") }
+        XCTAssertTrue(document.text.contains(rows.joined(separator: "\n")), document.text)
+        for paragraph in try XCTUnwrap(expected["paragraphs"] as? [String]) {
+            XCTAssertTrue(document.text.contains(paragraph), paragraph)
+        }
+    }
+
     func testChineseIsReadWithoutSpacesBetweenCharacters() throws {
         let document = try read("chinese.pdf")
         let expected = try DocumentFixtures.expected("chinese.pdf")
@@ -140,5 +150,15 @@ final class PDFReaderTests: XCTestCase {
         }
         for text in ["Chapter 7", "7 wonders", "Summary"] { XCTAssertFalse(PDFReader.isPageNumber(text), text) }
         XCTAssertEqual(PDFReader.pageList([1, 2, 3, 5, 7, 8]), "1–3, 5, 7–8")
+        // Cells side by side on two baselines are a table; a bullet beside its item is not.
+        func block(_ text: String, x: Double, y: Double) -> PDFTextLayout.Block {
+            let box = PDFTextLayout.Box(xMin: x, yMin: y, xMax: x + 40, yMax: y + 10)
+            return PDFTextLayout.Block(lines: [PDFTextLayout.Line(words: [PDFTextLayout.Word(text: text, box: box)], box: box)], box: box)
+        }
+        let table = PDFReader.tableItems([block("a", x: 0, y: 0), block("b", x: 50, y: 0), block("c", x: 0, y: 20), block("d", x: 50, y: 20)])
+        guard case .table(let rows)? = table.first, table.count == 1 else { return XCTFail("no table") }
+        XCTAssertEqual(rows.map { $0.map(PDFReader.blockText) }, [["a", "b"], ["c", "d"]])
+        let list = PDFReader.tableItems([block("•", x: 0, y: 0), block("one", x: 50, y: 0), block("•", x: 0, y: 20), block("two", x: 50, y: 20)])
+        XCTAssertEqual(list.count, 4)
     }
 }

@@ -13,8 +13,10 @@ import Foundation
 ///   headings are outer levels;
 /// - pages with no words reported as needing OCR (a warning naming the pages; an error if none has text).
 ///
+/// - tables whose cells poppler gives as one-line blocks row by row become " | " rows (``tableItems(_:)``).
+///
 /// The text keeps one paragraph per block; ``ParsedDocument/pages`` maps text ranges to pages, and each
-/// page is also a heading (``DocumentBuilder``). Tables come out as lines in reading order.
+/// page is also a heading (``DocumentBuilder``).
 public enum PDFReader {
     /// Limits for the pdftotext child.
     static let limits = ChildProcess.Limits(seconds: 120, memoryBytes: 1 << 30, maxOutputBytes: 512 << 20)
@@ -86,7 +88,14 @@ public enum PDFReader {
         var firstHeading: String?
         for (pageIndex, page) in layout.pages.enumerated() {
             builder.beginPage(pageIndex + 1)
-            for (blockIndex, block) in page.blocks.enumerated() where !running.contains([pageIndex, blockIndex]) {
+            let blocks = page.blocks.indices.filter { !running.contains([pageIndex, $0]) }.map { page.blocks[$0] }
+            for item in tableItems(blocks) {
+                guard case .block(let block) = item else {
+                    if case .table(let rows) = item {
+                        builder.paragraph(rows.map { $0.map(blockText).joined(separator: " | ") }.joined(separator: "\n"))
+                    }
+                    continue
+                }
                 let text = blockText(block)
                 if isHeading(block, bodyHeight: bodyHeight) {
                     let level = levels[heightKey(block)] ?? 6
@@ -105,6 +114,51 @@ public enum PDFReader {
         }
         let title = layout.title.flatMap { isPlaceholderTitle($0) ? nil : $0 } ?? firstHeading ?? fileStem
         return builder.document(title: title, format: .pdf, warnings: warnings)
+    }
+
+    enum Item {
+        case block(PDFTextLayout.Block)
+        /// Rows of cells, each cell a block.
+        case table([[PDFTextLayout.Block]])
+    }
+
+    /// Tables from the block boxes: poppler gives each cell of a ruled or spaced table a block of its
+    /// own, row by row. A row is two or more consecutive one-line blocks on the same baseline, left to
+    /// right, the first not a lone bullet; two or more consecutive rows are a table. Paragraphs (several lines) and column text
+    /// (a column's blocks come one after another, not interleaved by line) are left as they are.
+    static func tableItems(_ blocks: [PDFTextLayout.Block]) -> [Item] {
+        func row(at start: Int) -> [PDFTextLayout.Block]? {
+            // A bullet set apart from its item ("•", "–") is a list, not a cell.
+            guard blocks[start].lines.count == 1,
+                  blockText(blocks[start]).contains(where: { $0.isLetter || $0.isNumber }) else { return nil }
+            var cells = [blocks[start]]
+            var next = start + 1
+            while next < blocks.count, blocks[next].lines.count == 1, let last = cells.last,
+                  abs(blocks[next].box.yMin - cells[0].box.yMin) < cells[0].box.height * 0.5,
+                  blocks[next].box.xMin >= last.box.xMax - 1 {
+                cells.append(blocks[next])
+                next += 1
+            }
+            return cells.count >= 2 ? cells : nil
+        }
+        var items: [Item] = []
+        var index = 0
+        while index < blocks.count {
+            var rows: [[PDFTextLayout.Block]] = []
+            var next = index
+            while next < blocks.count, let cells = row(at: next) {
+                rows.append(cells)
+                next += cells.count
+            }
+            if rows.count >= 2 {
+                items.append(.table(rows))
+                index = next
+            } else {
+                items.append(.block(blocks[index]))
+                index += 1
+            }
+        }
+        return items
     }
 
     /// Blocks to drop, as [page index, block index]: running headers/footers and lone page numbers.
