@@ -12,6 +12,8 @@ public final class InferenceSession {
     public private(set) var tokens: [Int32] = []
     /// Tokens per forward pass when evaluating many (a long prompt runs in batches of this size).
     public var batchSize = 512
+    /// Told every named intermediate of every forward pass (``TensorObserver``); nil normally.
+    public var observer: TensorObserver?
 
     /// How the last ``prefill(_:)`` obtained the prompt's state.
     public struct PrefillReport: Sendable, Equatable {
@@ -62,7 +64,8 @@ public final class InferenceSession {
             // The requested rows are the last `logitRows` of newTokens; this batch's share is a suffix of it.
             let rows = max(0, min(end - offset, end - (newTokens.count - logitRows)))
             let batch = newTokens[offset..<end]
-            let out = try model.transformer.forward(batch, start: tokens.count, cache: cache, logitRows: rows, pool: pool)
+            let out = try model.transformer.forward(batch, start: tokens.count, cache: cache, logitRows: rows, pool: pool,
+                                                    observer: observer)
             logits.append(contentsOf: out)
             tokens.append(contentsOf: batch)
             offset = end

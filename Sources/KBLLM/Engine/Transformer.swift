@@ -1,3 +1,9 @@
+/// Sees the named intermediates of a forward pass, as llama.cpp's graph callback does
+/// (`cb(cur, "attn_norm", il)`): the name with its layer (`attn_norm-3`; `result_norm` and
+/// `result_output` have none), the number of rows (batch positions) and the values, row-major.
+/// For debugging and for comparing kb with llama.cpp op by op (`scripts/compare-with-llamacpp.py`).
+public typealias TensorObserver = (_ name: String, _ rows: Int, _ values: UnsafeBufferPointer<Float>) -> Void
+
 /// The forward pass of a llama/qwen2 decoder over a batch of consecutive tokens.
 ///
 /// For each block: `x += Wo · attention(rope(Wq·n(x) + bq), rope(Wk·n(x) + bk), Wv·n(x) + bv)`,
@@ -20,12 +26,15 @@ struct Transformer: Sendable {
     /// Runs `tokens` at positions `start..<start + tokens.count`, appending their keys and values
     /// to `cache` (which must already hold positions `0..<start`).
     ///
-    /// - Parameter logitRows: how many of the last positions to return logits for (0...tokens.count;
-    ///   0 when only the KV cache is wanted, as for the first batches of a long prompt).
+    /// - Parameters:
+    ///   - logitRows: how many of the last positions to return logits for (0...tokens.count;
+    ///     0 when only the KV cache is wanted, as for the first batches of a long prompt).
+    ///   - observer: told every named intermediate (llama.cpp's names), when given.
     /// - Returns: `logitRows × vocabularySize` logits, row-major, the last position last.
     /// - Throws: ``GGUFError`` if an embedding row cannot be decoded (types are checked at load).
     func forward(
-        _ tokens: ArraySlice<Int32>, start: Int, cache: KVCache, logitRows: Int, pool: ThreadPool
+        _ tokens: ArraySlice<Int32>, start: Int, cache: KVCache, logitRows: Int, pool: ThreadPool,
+        observer: TensorObserver? = nil
     ) throws -> [Float] {
         let n = tokens.count
         precondition(n > 0 && start + n <= cache.capacity && (0...n).contains(logitRows))
@@ -44,6 +53,10 @@ struct Transformer: Sendable {
         let x = residual.pointer, xn = normed.pointer
         let angles = rope.angles(start: start, rows: n)   // (n, ropeDimension): RoPE's cos/sin, all layers
         let shared = SharedInput(precision: products)      // one quantization of an input read by several matrices
+        func observe(_ name: String, _ layer: Int?, _ pointer: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+            guard let observer else { return }
+            observer(layer.map { "\(name)-\($0)" } ?? name, rows, UnsafeBufferPointer(start: pointer, count: rows * width))
+        }
 
         for (row, token) in tokens.enumerated() {
             let id = Int(token)
@@ -55,11 +68,13 @@ struct Transformer: Sendable {
         for (index, layer) in weights.layers.enumerated() {
             // Attention block.
             RMSNorm.apply(x, rows: n, width: embedding, gain: layer.attentionNorm, epsilon: hyper.rmsNormEpsilon, into: xn)
+            observe("attn_norm", index, xn, rows: n, width: embedding)
             shared.multiply([(layer.query, queries.pointer), (layer.key, keys.pointer), (layer.value, values.pointer)],
                             by: xn, batch: n, pool: pool)
             if let bias = layer.queryBias { VectorMath.addBias(bias, to: queries.pointer, rows: n, width: queryWidth) }
             if let bias = layer.keyBias { VectorMath.addBias(bias, to: keys.pointer, rows: n, width: kvWidth) }
             if let bias = layer.valueBias { VectorMath.addBias(bias, to: values.pointer, rows: n, width: kvWidth) }
+            observe("Vcur", index, values.pointer, rows: n, width: kvWidth)
             angles.withUnsafeBufferPointer { angles in
                 for row in 0..<n {
                     let rowAngles = angles.baseAddress! + row * rope.dimension
@@ -67,10 +82,13 @@ struct Transformer: Sendable {
                     rope.apply(keys.pointer + row * kvWidth, heads: hyper.kvHeadCount, angles: rowAngles)
                 }
             }
+            observe("Qcur", index, queries.pointer, rows: n, width: queryWidth)   // after RoPE, as llama.cpp's last Qcur
+            observe("Kcur", index, keys.pointer, rows: n, width: kvWidth)
             cache.store(layer: index, start: start, rows: n, k: keys.pointer, v: values.pointer)
             Attention.apply(
                 queries: queries.pointer, rows: n, start: start, layer: index, cache: cache,
                 hyper: hyper, into: attended.pointer, pool: pool)
+            observe("kqv_out", index, attended.pointer, rows: n, width: queryWidth)
             layer.attentionOutput.multiply(attended.pointer, batch: n, into: projected.pointer, pool: pool, precision: products)
             VectorMath.add(projected.pointer, into: x, count: n * embedding)
 
@@ -81,11 +99,16 @@ struct Transformer: Sendable {
             let rows = n - first
             guard rows > 0 else { continue }
             let xr = x + first * embedding
+            observe("ffn_inp", index, xr, rows: rows, width: embedding)   // the rows that go on, as llama.cpp's
             RMSNorm.apply(xr, rows: rows, width: embedding, gain: layer.feedForwardNorm, epsilon: hyper.rmsNormEpsilon, into: xn)
+            observe("ffn_norm", index, xn, rows: rows, width: embedding)
             shared.multiply([(layer.gate, gate.pointer), (layer.up, up.pointer)], by: xn, batch: rows, pool: pool)
             VectorMath.swiGLU(gate: gate.pointer, up: up.pointer, rows: rows, width: hidden)
+            observe("ffn_swiglu", index, gate.pointer, rows: rows, width: hidden)
             layer.down.multiply(gate.pointer, batch: rows, into: projected.pointer, pool: pool, precision: products)
+            observe("ffn_out", index, projected.pointer, rows: rows, width: embedding)
             VectorMath.add(projected.pointer, into: xr, count: rows * embedding)
+            observe("l_out", index, xr, rows: rows, width: embedding)
         }
 
         // Logits of the last `logitRows` positions only.
@@ -93,9 +116,11 @@ struct Transformer: Sendable {
         let first = n - logitRows
         RMSNorm.apply(x + first * embedding, rows: logitRows, width: embedding, gain: weights.outputNorm,
                       epsilon: hyper.rmsNormEpsilon, into: xn)
+        observe("result_norm", nil, xn, rows: logitRows, width: embedding)
         var logits = [Float](repeating: 0, count: logitRows * hyper.vocabularySize)
         logits.withUnsafeMutableBufferPointer {
             weights.output.multiply(xn, batch: logitRows, into: $0.baseAddress!, pool: pool, precision: products)
+            observe("result_output", nil, $0.baseAddress!, rows: logitRows, width: hyper.vocabularySize)
         }
         return logits
     }

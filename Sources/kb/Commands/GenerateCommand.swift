@@ -75,6 +75,13 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Stop before this text (repeatable).", valueName: "text"))
     var stop: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Write every named intermediate of the prompt's first forward pass (up to 512 tokens; llama.cpp's names: "
+            + "attn_norm-0, Qcur-0, …, result_output) to this folder as float32 files with an index.json "
+            + "(for scripts/compare-with-llamacpp.py).",
+        valueName: "dir"))
+    var dumpTensors: String?
+
     func validate() throws {
         if maxTokens < 0 { throw ValidationError("--max-tokens must be 0 or more (got \(maxTokens))") }
         if mode == .raw, system != nil { throw ValidationError("--system needs --chat") }
@@ -120,6 +127,11 @@ struct GenerateCommand: ParsableCommand {
         defer { interrupt.cancel() }
 
         var session = model.makeSession(usePrefixCache: false)
+        let dump = try dumpTensors.map { try TensorDump(directory: $0) }
+        if let dump {
+            session.observer = { name, rows, values in dump.record(name, rows: rows, values: values) }
+        }
+        defer { dump?.finish() }
         let output = FileHandle.standardOutput
         let result: GenerationResult
         do {
@@ -176,5 +188,32 @@ struct GenerateCommand: ParsableCommand {
         }
         source.resume()
         return source
+    }
+}
+
+/// Writes the named intermediates of the first forward pass to a folder: `NAME.f32` (row-major
+/// float32, little-endian) and `index.json` (`[{"name", "rows", "count"}]` in the order seen).
+/// Later passes (the generated tokens) are ignored: a name already written is not written again.
+final class TensorDump {
+    private let directory: URL
+    private var entries: [[String: Any]] = []
+    private var seen: Set<String> = []
+
+    init(directory path: String) throws {
+        directory = URL(fileURLWithPath: path, isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    func record(_ name: String, rows: Int, values: UnsafeBufferPointer<Float>) {
+        guard seen.insert(name).inserted else { return }
+        let data = Data(buffer: values)
+        FileManager.default.createFile(atPath: directory.appendingPathComponent(name + ".f32").path, contents: data)
+        entries.append(["name": name, "rows": rows, "count": values.count])
+    }
+
+    func finish() {
+        if let data = try? JSONSerialization.data(withJSONObject: entries, options: [.prettyPrinted]) {
+            FileManager.default.createFile(atPath: directory.appendingPathComponent("index.json").path, contents: data)
+        }
     }
 }
