@@ -1,4 +1,5 @@
 import Foundation
+import KBSupport
 
 /// The weights of a BERT encoder as `Float` (from a safetensors file, or dequantized from an
 /// `E5S1` file, see `BertWeights+E5.swift`).
@@ -36,7 +37,7 @@ final class BertWeights: @unchecked Sendable {
     /// looked-up row at a time (multilingual-e5's 250k-row table stays 54 MB instead of 384 MB).
     enum TokenEmbeddings {
         case float32(Tensor)  // [vocabulary, hidden]
-        case q4_0(UnsafeRawPointer)  // [vocabulary, hidden / 32] E5WeightBlock
+        case q4_0(UnsafeRawPointer)  // [vocabulary, hidden / 32] Q4_0 blocks (Q4_0Layout)
 
         /// Writes row `id` (`count` = hidden floats) to `output`.
         func row(_ id: Int, count: Int, into output: UnsafeMutablePointer<Float>) {
@@ -44,7 +45,7 @@ final class BertWeights: @unchecked Sendable {
             case let .float32(table):
                 output.update(from: table + id * count, count: count)
             case let .q4_0(blocks):
-                E5WeightBlock.dequantize(blocks + id * (count / E5WeightBlock.weightsPerBlock) * E5WeightBlock.byteCount,
+                Q4_0Layout.dequantize(blocks: blocks + id * (count / Q4_0Layout.weightsPerBlock) * Q4_0Layout.byteCount,
                                      count: count, into: output)
             }
         }

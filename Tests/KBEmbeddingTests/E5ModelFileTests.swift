@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import KBEmbedding
+import KBSupport
 
 /// The `E5S1` reader on the real file and on damaged copies, the Q4_0 block format, and the
 /// SentencePiece tokenizer's steps.
@@ -77,10 +78,10 @@ final class E5ModelFileTests: XCTestCase {
         // scale 0.5 (half 0x3800); byte j = low nibble j, high nibble 15 - j
         var block: [UInt8] = [0x00, 0x38]
         for j in 0..<16 { block.append(UInt8(j) | UInt8(15 - j) << 4) }
-        XCTAssertEqual(block.count, E5WeightBlock.byteCount)
+        XCTAssertEqual(block.count, Q4_0Layout.byteCount)
         var out = [Float](repeating: .nan, count: 32)
         block.withUnsafeBytes { raw in out.withUnsafeMutableBufferPointer {
-            E5WeightBlock.dequantize(raw.baseAddress!, count: 32, into: $0.baseAddress!)
+            Q4_0Layout.dequantize(blocks: raw.baseAddress!, count: 32, into: $0.baseAddress!)
         } }
         for j in 0..<16 {
             XCTAssertEqual(out[j], Float(j - 8) * 0.5)

