@@ -22,7 +22,7 @@ enum EngineModels {
     ///   and batching logic, where int8 activation rounding would blur the comparison; with a
     ///   float32 KV cache), the default for what kb runs (int8 activations, F16 KV cache).
     static func model(
-        _ file: String, products: WeightMatrix.Precision = .quantizedActivations,
+        _ file: String, products: WeightMatrix.Arithmetic = .quantizedActivations,
         testFile: StaticString = #filePath, line: UInt = #line
     ) throws -> LanguageModel {
         let path = try path(file, testFile: testFile, line: line)

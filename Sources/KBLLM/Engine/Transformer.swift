@@ -14,9 +14,9 @@ struct Transformer: Sendable {
     let hyper: ModelHyperparameters
     let weights: TransformerWeights
     let rope: RotaryEmbedding
-    let products: WeightMatrix.Precision
+    let products: WeightMatrix.Arithmetic
 
-    init(hyper: ModelHyperparameters, weights: TransformerWeights, products: WeightMatrix.Precision = .quantizedActivations) {
+    init(hyper: ModelHyperparameters, weights: TransformerWeights, products: WeightMatrix.Arithmetic = .quantizedActivations) {
         self.hyper = hyper
         self.weights = weights
         self.products = products
@@ -52,7 +52,7 @@ struct Transformer: Sendable {
         let up = ScratchBuffer(n * hidden)                // (n, feedForward)
         let x = residual.pointer, xn = normed.pointer
         let angles = rope.angles(start: start, rows: n)   // (n, ropeDimension): RoPE's cos/sin, all layers
-        let shared = SharedInput(precision: products)      // one quantization of an input read by several matrices
+        let shared = SharedInput(arithmetic: products)      // one quantization of an input read by several matrices
         func observe(_ name: String, _ layer: Int?, _ pointer: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
             guard let observer else { return }
             observer(layer.map { "\(name)-\($0)" } ?? name, rows, UnsafeBufferPointer(start: pointer, count: rows * width))
@@ -89,7 +89,7 @@ struct Transformer: Sendable {
                 queries: queries.pointer, rows: n, start: start, layer: index, cache: cache,
                 hyper: hyper, into: attended.pointer, pool: pool)
             observe("kqv_out", index, attended.pointer, rows: n, width: queryWidth)
-            layer.attentionOutput.multiply(attended.pointer, batch: n, into: projected.pointer, pool: pool, precision: products)
+            layer.attentionOutput.multiply(attended.pointer, batch: n, into: projected.pointer, pool: pool, arithmetic: products)
             VectorMath.add(projected.pointer, into: x, count: n * embedding)
 
             // Feed-forward block. After the last attention only the rows whose logits are wanted
@@ -105,7 +105,7 @@ struct Transformer: Sendable {
             shared.multiply([(layer.gate, gate.pointer), (layer.up, up.pointer)], by: xn, batch: rows, pool: pool)
             VectorMath.swiGLU(gate: gate.pointer, up: up.pointer, rows: rows, width: hidden)
             observe("ffn_swiglu", index, gate.pointer, rows: rows, width: hidden)
-            layer.down.multiply(gate.pointer, batch: rows, into: projected.pointer, pool: pool, precision: products)
+            layer.down.multiply(gate.pointer, batch: rows, into: projected.pointer, pool: pool, arithmetic: products)
             observe("ffn_out", index, projected.pointer, rows: rows, width: embedding)
             VectorMath.add(projected.pointer, into: xr, count: rows * embedding)
             observe("l_out", index, xr, rows: rows, width: embedding)
@@ -119,7 +119,7 @@ struct Transformer: Sendable {
         observe("result_norm", nil, xn, rows: logitRows, width: embedding)
         var logits = [Float](repeating: 0, count: logitRows * hyper.vocabularySize)
         logits.withUnsafeMutableBufferPointer {
-            weights.output.multiply(xn, batch: logitRows, into: $0.baseAddress!, pool: pool, precision: products)
+            weights.output.multiply(xn, batch: logitRows, into: $0.baseAddress!, pool: pool, arithmetic: products)
             observe("result_output", nil, $0.baseAddress!, rows: logitRows, width: hyper.vocabularySize)
         }
         return logits
@@ -132,17 +132,17 @@ struct Transformer: Sendable {
 /// (same rule, same kernels), so the products are bit for bit those of separate ``WeightMatrix``
 /// multiplies. Buffers are kept for the whole forward pass.
 final class SharedInput {
-    private let precision: WeightMatrix.Precision
+    private let arithmetic: WeightMatrix.Arithmetic
     private var buffers: [ActivationFormat: QuantizedActivations] = [:]
 
-    init(precision: WeightMatrix.Precision) { self.precision = precision }
+    init(arithmetic: WeightMatrix.Arithmetic) { self.arithmetic = arithmetic }
 
     /// `output = W · input` for each `(W, output)`; `input` is `batch` rows of the matrices' input width.
     func multiply(_ products: [(matrix: WeightMatrix, output: UnsafeMutablePointer<Float>)], by input: UnsafePointer<Float>,
                   batch: Int, pool: ThreadPool) {
-        guard precision == .quantizedActivations else {
+        guard arithmetic == .quantizedActivations else {
             for (matrix, output) in products {
-                matrix.multiply(input, batch: batch, into: output, pool: pool, precision: precision)
+                matrix.multiply(input, batch: batch, into: output, pool: pool, arithmetic: arithmetic)
             }
             return
         }

@@ -38,8 +38,8 @@ public struct WeightMatrix: Sendable {
     /// Quantized weights multiply the input quantized to int8 (see ``QuantizedActivations``):
     /// results differ from ``multiplyReference(_:batch:into:pool:)`` by the activations'
     /// rounding (relative error around 1e-3 of the terms' magnitude), not by the kernels.
-    /// How a product treats its activations.
-    public enum Precision: Sendable {
+    /// The arithmetic of a product: how it treats its activations.
+    public enum Arithmetic: Sendable {
         /// Quantize activations to int8 blocks once per product and take integer dot products
         /// (fast; what llama.cpp does on CPUs).
         case quantizedActivations
@@ -50,9 +50,9 @@ public struct WeightMatrix: Sendable {
 
     /// ``multiply(_:batch:into:pool:)`` or, with `.float`, ``multiplyReference(_:batch:into:pool:)``.
     public func multiply(
-        _ input: UnsafePointer<Float>, batch: Int, into output: UnsafeMutablePointer<Float>, pool: ThreadPool, precision: Precision
+        _ input: UnsafePointer<Float>, batch: Int, into output: UnsafeMutablePointer<Float>, pool: ThreadPool, arithmetic: Arithmetic
     ) {
-        switch precision {
+        switch arithmetic {
         case .quantizedActivations: multiply(input, batch: batch, into: output, pool: pool)
         case .float: multiplyReference(input, batch: batch, into: output, pool: pool)
         }

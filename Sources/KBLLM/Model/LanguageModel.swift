@@ -28,14 +28,14 @@ public final class LanguageModel: Sendable {
         /// Tokens per prefix-cache block (default 32).
         public var prefixBlockSize: Int
         /// How matrix products treat activations (default: quantized to int8, as llama.cpp does).
-        public var products: WeightMatrix.Precision
+        public var products: WeightMatrix.Arithmetic
         /// How KV caches (sessions' and the prefix cache's) store keys and values (default F16, as
         /// llama.cpp does; `.f32` for the exact arithmetic).
         public var kvCache: KVCachePrecision
 
         /// Options with the defaults above; every field can be set.
         public init(threads: Int? = nil, contextLength: Int? = nil, prefixCacheBytes: Int = 256 << 20, prefixBlockSize: Int = 32,
-                    products: WeightMatrix.Precision = .quantizedActivations, kvCache: KVCachePrecision = .f16) {
+                    products: WeightMatrix.Arithmetic = .quantizedActivations, kvCache: KVCachePrecision = .f16) {
             self.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
             self.contextLength = contextLength
             self.prefixCacheBytes = prefixCacheBytes
