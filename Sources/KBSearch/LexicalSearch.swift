@@ -7,9 +7,9 @@ public struct LexicalSearch: Sendable {
     public static let columnWeights = (title: 2.0, headings: 1.0, body: 1.0)
     public static let maxTopK = 1000
 
-    private let store: KnowledgeStore
+    private let store: KBDatabase
 
-    public init(store: KnowledgeStore) { self.store = store }
+    public init(store: KBDatabase) { self.store = store }
 
     /// The `topK` best chunks for `query`. Any text is a valid query; one with no searchable
     /// characters returns no results.

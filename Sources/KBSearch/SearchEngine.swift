@@ -60,7 +60,7 @@ public final class SearchEngine: @unchecked Sendable {
         }
     }
 
-    public let store: KnowledgeStore
+    public let store: KBDatabase
     public let embedder: (any Embedder)?
     /// The active model's vectors, or nil when the base has none (lexical search only).
     public let index: FlatVectorIndex?
@@ -71,7 +71,7 @@ public final class SearchEngine: @unchecked Sendable {
     /// Loads the vectors of the base's active embedding model.
     /// - Parameter embedder: the model that embeds queries; it must be the base's active model.
     /// - Throws: ``SearchError/modelMismatch(active:loaded:)``, or database errors.
-    public init(store: KnowledgeStore, embedder: (any Embedder)?) throws {
+    public init(store: KBDatabase, embedder: (any Embedder)?) throws {
         self.store = store
         self.embedder = embedder
         let active = try store.activeEmbeddingModel()

@@ -9,7 +9,7 @@
 ///
 /// The index is contentless: kb stores this segmented form nowhere, and deleting a row from the
 /// index re-derives it from the stored chunk. The function must therefore stay deterministic; bump
-/// ``version`` whenever its output changes, which makes `KnowledgeStore` rebuild the index.
+/// ``version`` whenever its output changes, which makes `KBDatabase` rebuild the index.
 public enum FullTextSegmenter {
     /// Recorded in the database; a mismatch triggers a full-text index rebuild.
     public static let version = "cjk-unigram-1"

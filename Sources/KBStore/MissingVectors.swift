@@ -1,6 +1,6 @@
 /// Giving chunks that have no vector of a model one: the loop `kb ingest` (chunks stored with
 /// `--no-embed`, or before the model was chosen) and `kb reembed` share.
-extension KnowledgeStore {
+extension KBDatabase {
     /// Embeds every chunk without a vector of `model`, `batchSize` at a time: each batch is read in
     /// a read transaction, embedded with no transaction open (searches and other writers go on),
     /// and written in a transaction of its own, so a crash loses at most one batch and a re-run
@@ -33,7 +33,7 @@ extension KnowledgeStore {
 }
 
 extension StoreWriter {
-    /// As ``KnowledgeStore/fillMissingVectors(of:batchSize:embed:progress:)``, but inside this
+    /// As ``KBDatabase/fillMissingVectors(of:batchSize:embed:progress:)``, but inside this
     /// transaction (`kb reembed`'s switch: chunks written since its bulk pass, embedded while the
     /// writers wait).
     /// - Returns: the number of chunks embedded.
@@ -42,7 +42,7 @@ extension StoreWriter {
                                    embed: ([String]) throws -> [[Float]]) throws -> Int {
         var total = 0
         while case let pending = try chunksMissingVectors(of: model, limit: batchSize), !pending.isEmpty {
-            for (chunk, vector) in zip(pending, try embed(pending.map(KnowledgeStore.embeddingText))) {
+            for (chunk, vector) in zip(pending, try embed(pending.map(KBDatabase.embeddingText))) {
                 try putVector(vector, chunkID: chunk.chunkID, modelID: model.id)
             }
             total += pending.count

@@ -19,7 +19,7 @@ public final class StoreChangeCounter: Sendable {
     }
 }
 
-extension KnowledgeStore {
+extension KBDatabase {
     /// A change counter on a connection of its own to this store's file.
     public func changeCounter() throws -> StoreChangeCounter { try StoreChangeCounter(path: path) }
 }

@@ -5,7 +5,7 @@ import GRDBSQLite
 /// Stops a caller's SQLite work when nobody waits for its result any more (a request timed out or
 /// its client left).
 ///
-/// Every connection of a ``KnowledgeStore`` has an SQLite progress handler that looks, every
+/// Every connection of a ``KBDatabase`` has an SQLite progress handler that looks, every
 /// ``instructionsBetweenChecks`` virtual-machine instructions, at the interrupt the current thread runs
 /// under (``run(_:)``); once it is cancelled the statement stops with `SQLITE_INTERRUPT`, an open
 /// write transaction is rolled back, and ``run(_:)`` throws `CancellationError`. Only the work of the
@@ -55,7 +55,7 @@ public final class StoreInterrupt: @unchecked Sendable {
         if Unmanaged<StoreInterrupt>.fromOpaque(raw).takeUnretainedValue().isCancelled { throw CancellationError() }
     }
 
-    /// Installs the progress handler on a connection (``KnowledgeStore`` does it for each of its own).
+    /// Installs the progress handler on a connection (``KBDatabase`` does it for each of its own).
     static func install(on db: Database) {
         sqlite3_progress_handler(db.sqliteConnection, instructionsBetweenChecks, { _ in
             guard let raw = pthread_getspecific(currentInterruptKey) else { return 0 }

@@ -90,7 +90,7 @@ final class DocumentBadInputTests: XCTestCase {
     /// Through `kb ingest`'s pipeline: every bad file is reported by name with its reason, the good ones stored.
     func testIngestReportsEachBadFileAndKeepsGoing() throws {
         let directory = try TestSupport.temporaryDirectory(self)
-        let store = try KnowledgeStore(path: directory.appendingPathComponent("kb.sqlite").path)
+        let store = try KBDatabase(path: directory.appendingPathComponent("kb.sqlite").path)
         let chunker = Chunker(options: ChunkingOptions(), counter: try TestSupport.loadTokenizer())
         let fixtures = try DocumentFixtures.directory()
         let report = try IngestPipeline(store: store, chunker: chunker, options: IngestOptions())

@@ -11,7 +11,7 @@ final class EmbeddingIngestTests: XCTestCase {
         let docs = directory.appendingPathComponent("docs")
         let a = try TestSupport.write("# A\n\n" + TestSupport.prose(seed: 1, sentences: 40), to: "a.md", in: docs)
         try TestSupport.write(TestSupport.prose(seed: 2, sentences: 5), to: "b.txt", in: docs)
-        let store = try KnowledgeStore(path: directory.appendingPathComponent("kb.sqlite").path)
+        let store = try KBDatabase(path: directory.appendingPathComponent("kb.sqlite").path)
         let chunker = Chunker(options: ChunkingOptions(), counter: try TestSupport.loadTokenizer())
         func ingest(_ embedder: HashingEmbedder?) throws -> IngestReport {
             try IngestPipeline(store: store, chunker: chunker, options: IngestOptions(), embedder: embedder).run([docs.path])
@@ -47,7 +47,7 @@ final class EmbeddingIngestTests: XCTestCase {
     func testIngestWithAnotherModelThanTheBasesIsRefused() throws {
         let directory = try TestSupport.temporaryDirectory(self)
         try TestSupport.write("text", to: "a.txt", in: directory)
-        let store = try KnowledgeStore(path: directory.appendingPathComponent("kb.sqlite").path)
+        let store = try KBDatabase(path: directory.appendingPathComponent("kb.sqlite").path)
         let chunker = Chunker(options: ChunkingOptions(), counter: try TestSupport.loadTokenizer())
         let file = directory.appendingPathComponent("a.txt").path
         _ = try IngestPipeline(store: store, chunker: chunker, options: IngestOptions(), embedder: HashingEmbedder()).run([file])

@@ -18,13 +18,13 @@ final class IngestPipelineTests: XCTestCase {
         var options = IngestOptions()
         options.batchSize = 4
         configure(&options)
-        let store = try KnowledgeStore(path: databasePath)
+        let store = try KBDatabase(path: databasePath)
         let chunker = Chunker(options: ChunkingOptions(), counter: try TestSupport.loadTokenizer())
         return try IngestPipeline(store: store, chunker: chunker, options: options).run(inputs.map(\.path))
     }
 
     private func storedURIs() throws -> [String] {
-        try KnowledgeStore(path: databasePath).pool.read { db in
+        try KBDatabase(path: databasePath).pool.read { db in
             try String.fetchAll(db, sql: "SELECT uri FROM documents ORDER BY uri")
         }
     }
@@ -39,16 +39,16 @@ final class IngestPipelineTests: XCTestCase {
         try TestSupport.write(TestSupport.prose(seed: 2, sentences: 5), to: "b.txt", in: docs)
         let first = try ingest([docs])
         XCTAssertEqual([first.added, first.updated, first.unchanged, first.failed], [2, 0, 0, 0])
-        let counts = try KnowledgeStore(path: databasePath).statistics()
+        let counts = try KBDatabase(path: databasePath).statistics()
 
         let second = try ingest([docs])
         XCTAssertEqual([second.added, second.updated, second.unchanged, second.chunks], [0, 0, 2, 0])
-        XCTAssertEqual(try KnowledgeStore(path: databasePath).statistics(), counts)
+        XCTAssertEqual(try KBDatabase(path: databasePath).statistics(), counts)
 
         try ("# A\n\nA much shorter text now.").write(to: a, atomically: true, encoding: .utf8)
         let third = try ingest([docs])
         XCTAssertEqual([third.added, third.updated, third.unchanged], [0, 1, 1])
-        let store = try KnowledgeStore(path: databasePath)
+        let store = try KBDatabase(path: databasePath)
         let chunkTexts = try store.pool.read { db in
             try String.fetchAll(db, sql: """
                 SELECT c.text FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.uri LIKE '%a.md' ORDER BY ordinal
@@ -62,7 +62,7 @@ final class IngestPipelineTests: XCTestCase {
         _ = try ingest([directory.appendingPathComponent("a.txt")])
         var options = IngestOptions()
         options.batchSize = 4
-        let store = try KnowledgeStore(path: databasePath)
+        let store = try KBDatabase(path: databasePath)
         let smaller = Chunker(options: ChunkingOptions(maxTokens: 64, overlapTokens: 0), counter: try TestSupport.loadTokenizer())
         let report = try IngestPipeline(store: store, chunker: smaller, options: options)
             .run([directory.appendingPathComponent("a.txt").path])
@@ -188,7 +188,7 @@ final class IngestPipelineTests: XCTestCase {
         let queue = try DatabaseQueue(path: other.path)
         try queue.write { db in try db.execute(sql: "CREATE TABLE t(x)") }
         try queue.close()
-        XCTAssertThrowsError(try KnowledgeStore(path: other.path)) { error in
+        XCTAssertThrowsError(try KBDatabase(path: other.path)) { error in
             XCTAssertTrue("\(error)".contains("not a kb database"), "\(error)")
         }
     }

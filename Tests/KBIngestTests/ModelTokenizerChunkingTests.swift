@@ -91,7 +91,7 @@ final class ModelTokenizerChunkingTests: XCTestCase {
     func testSwitchingTheTokenizerRechunksOnReingest() throws {
         let directory = try TestSupport.temporaryDirectory(self)
         let file = try TestSupport.write(Self.chinese, to: "zh.txt", in: directory)
-        let store = try KnowledgeStore(path: directory.appendingPathComponent("kb.sqlite").path)
+        let store = try KBDatabase(path: directory.appendingPathComponent("kb.sqlite").path)
         let options = ChunkingOptions(maxTokens: 200, overlapTokens: 0)
         let first = try IngestPipeline(store: store, chunker: Chunker(options: options, counter: try TestSupport.loadTokenizer()),
                                        options: IngestOptions()).run([file.path])

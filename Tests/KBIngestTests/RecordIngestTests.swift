@@ -7,7 +7,7 @@ import XCTest
 /// Records prepared outside any lock and committed later (how the server ingests uploads).
 final class RecordIngestTests: XCTestCase {
     private func pipeline() throws -> IngestPipeline {
-        let store = try KnowledgeStore(path: try TestSupport.temporaryDirectory(self).appendingPathComponent("kb.sqlite").path)
+        let store = try KBDatabase(path: try TestSupport.temporaryDirectory(self).appendingPathComponent("kb.sqlite").path)
         return IngestPipeline(store: store, chunker: Chunker(options: ChunkingOptions(), counter: try TestSupport.loadTokenizer()),
                               options: IngestOptions(), embedder: HashingEmbedder())
     }

@@ -9,7 +9,7 @@ final class ReembedderTests: XCTestCase {
     func testSwitchingModelsKeepsOldVectorsServingUntilTheSwitch() throws {
         let directory = try TestSupport.temporaryDirectory(self)
         for i in 0..<6 { try TestSupport.write(TestSupport.prose(seed: UInt64(i), sentences: 30), to: "d\(i).txt", in: directory) }
-        let store = try KnowledgeStore(path: directory.appendingPathComponent("kb.sqlite").path)
+        let store = try KBDatabase(path: directory.appendingPathComponent("kb.sqlite").path)
         let chunker = Chunker(options: ChunkingOptions(maxTokens: 64, overlapTokens: 0), counter: try TestSupport.loadTokenizer())
         _ = try IngestPipeline(store: store, chunker: chunker, options: IngestOptions(), embedder: HashingEmbedder())
             .run([directory.path])
@@ -41,7 +41,7 @@ final class ReembedderTests: XCTestCase {
     func testSameModelFillsGapsAndChangedWeightsAreRecomputed() throws {
         let directory = try TestSupport.temporaryDirectory(self)
         try TestSupport.write(TestSupport.prose(seed: 1, sentences: 30), to: "a.txt", in: directory)
-        let store = try KnowledgeStore(path: directory.appendingPathComponent("kb.sqlite").path)
+        let store = try KBDatabase(path: directory.appendingPathComponent("kb.sqlite").path)
         let chunker = Chunker(options: ChunkingOptions(maxTokens: 64, overlapTokens: 0), counter: try TestSupport.loadTokenizer())
         _ = try IngestPipeline(store: store, chunker: chunker, options: IngestOptions(), embedder: HashingEmbedder())
             .run([directory.path])

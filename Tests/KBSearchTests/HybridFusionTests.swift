@@ -98,7 +98,7 @@ final class HybridFusionTests: XCTestCase {
             String(decoding: try JSONSerialization.data(withJSONObject: ["id": id, "text": text]), as: UTF8.self)
         }
         let file = try TestSupport.write(lines.joined(separator: "\n"), to: "docs.jsonl", in: directory)
-        let store = try KnowledgeStore(path: directory.appendingPathComponent("kb.sqlite").path)
+        let store = try KBDatabase(path: directory.appendingPathComponent("kb.sqlite").path)
         let chunker = Chunker(options: ChunkingOptions(), counter: try TestSupport.loadTokenizer())
         XCTAssertEqual(try IngestPipeline(store: store, chunker: chunker, options: IngestOptions()).run([file.path]).added, 6)
         let terms = QueryTerms.parse("策略游戏（数据文件） 象棋")

@@ -6,7 +6,7 @@ import XCTest
 @testable import KBSearch
 
 final class LexicalSearchTests: XCTestCase {
-    private var store: KnowledgeStore!
+    private var store: KBDatabase!
 
     override func setUpWithError() throws {
         let directory = try TestSupport.temporaryDirectory(self)
@@ -23,7 +23,7 @@ final class LexicalSearchTests: XCTestCase {
             String(decoding: try! JSONSerialization.data(withJSONObject: ["id": id, "title": title, "text": text]), as: UTF8.self)
         }
         let file = try TestSupport.write(lines.joined(separator: "\n"), to: "docs.jsonl", in: directory)
-        store = try KnowledgeStore(path: directory.appendingPathComponent("kb.sqlite").path)
+        store = try KBDatabase(path: directory.appendingPathComponent("kb.sqlite").path)
         let chunker = Chunker(options: ChunkingOptions(), counter: try TestSupport.loadTokenizer())
         let report = try IngestPipeline(store: store, chunker: chunker, options: IngestOptions()).run([file.path])
         XCTAssertEqual(report.added, records.count)
@@ -123,7 +123,7 @@ final class CommonTermPruningTests: XCTestCase {
             lines.append(#"{"id": "d\#(i)", "title": "Note \#(i)", "text": "The server restarted\#(extra)."}"#)
         }
         let file = try TestSupport.write(lines.joined(separator: "\n"), to: "d.jsonl", in: directory)
-        let store = try KnowledgeStore(path: directory.appendingPathComponent("kb.sqlite").path)
+        let store = try KBDatabase(path: directory.appendingPathComponent("kb.sqlite").path)
         let chunker = Chunker(options: ChunkingOptions(), counter: try TestSupport.loadTokenizer())
         _ = try IngestPipeline(store: store, chunker: chunker, options: IngestOptions()).run([file.path])
         let common = try store.read { reader in
@@ -141,7 +141,7 @@ final class CommonTermPruningTests: XCTestCase {
             let lines = (0..<count).map { i in #"{"id": "\#(name)\#(i)", "title": "Note", "text": "\#(text(i))"}"# }
             return try TestSupport.write(lines.joined(separator: "\n"), to: "\(name).jsonl", in: directory).path
         }
-        let store = try KnowledgeStore(path: directory.appendingPathComponent("kb.sqlite").path)
+        let store = try KBDatabase(path: directory.appendingPathComponent("kb.sqlite").path)
         let chunker = Chunker(options: ChunkingOptions(), counter: try TestSupport.loadTokenizer())
         let pipeline = IngestPipeline(store: store, chunker: chunker, options: IngestOptions())
         _ = try pipeline.run([try corpus("a", 800) { i in i % 200 == 0 ? "The server restarted after a failover." : "The server restarted." }])

@@ -6,7 +6,7 @@ import XCTest
 @testable import KBSearch
 
 final class SearchEngineTests: XCTestCase {
-    private var store: KnowledgeStore!
+    private var store: KBDatabase!
     private let embedder = HashingEmbedder()
 
     override func setUpWithError() throws {
@@ -23,7 +23,7 @@ final class SearchEngineTests: XCTestCase {
         ]
         let lines = try records.map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
         let file = try TestSupport.write(lines.joined(separator: "\n"), to: "docs.jsonl", in: directory)
-        store = try KnowledgeStore(path: directory.appendingPathComponent("kb.sqlite").path)
+        store = try KBDatabase(path: directory.appendingPathComponent("kb.sqlite").path)
         let chunker = Chunker(options: ChunkingOptions(maxTokens: 64, overlapTokens: 16), counter: try TestSupport.loadTokenizer())
         let report = try IngestPipeline(store: store, chunker: chunker, options: IngestOptions(), embedder: embedder)
             .run([file.path])

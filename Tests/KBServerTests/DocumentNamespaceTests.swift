@@ -16,7 +16,7 @@ final class DocumentNamespaceTests: XCTestCase {
         // `kb ingest` of a file into the served base (another connection, as another process would).
         let directory = try TestSupport.temporaryDirectory(self)
         let file = try TestSupport.write("# Runbook\n\nRestart the queue workers after a deploy.", to: "runbook.md", in: directory)
-        let ingest = IngestPipeline(store: try KnowledgeStore(path: server.databasePath),
+        let ingest = IngestPipeline(store: try KBDatabase(path: server.databasePath),
                                     chunker: Chunker(options: ChunkingOptions(), counter: try TestSupport.loadTokenizer()),
                                     options: IngestOptions(), embedder: HashingEmbedder())
         let report = try ingest.run([file.path])

@@ -26,7 +26,7 @@ final class ExternalWriteTests: XCTestCase {
         _ = try await topTitle(server, "logs")   // takes in the server's own writes of the corpus
         let vectorsBefore = index.count
         // A second, independent connection pool on the same file, as `kb ingest` would open.
-        let other = try KnowledgeStore(path: server.databasePath)
+        let other = try KBDatabase(path: server.databasePath)
         let pipeline = IngestPipeline(store: other, chunker: Chunker(options: ChunkingOptions(), counter: try TestSupport.loadTokenizer()),
                                       options: IngestOptions(), embedder: HashingEmbedder())
         let text = "Quokkas photosynthesize marmalade under violet tundra skies."
@@ -81,7 +81,7 @@ final class ExternalWriteTests: XCTestCase {
         _ = try await topTitle(server, "logs")   // the first search checks
         let refreshes = server.server.knowledge.externalRefreshes.count
         let vectors = server.server.knowledge.engine.index?.count
-        let other = try KnowledgeStore(path: server.databasePath)
+        let other = try KBDatabase(path: server.databasePath)
         let pipeline = IngestPipeline(store: other, chunker: Chunker(options: ChunkingOptions(), counter: try TestSupport.loadTokenizer()),
                                       options: IngestOptions(), embedder: HashingEmbedder())
         _ = try pipeline.ingest(records: [try record(["id": "late", "title": "Late note", "text": "Ocelots juggle plum anvils."])],

@@ -35,7 +35,7 @@ final class StoreHealthTests: XCTestCase {
     func testStatsCheckReportsADamagedFullTextIndex() throws {
         let path = try makeBase()
         try damageFullTextIndex(path)
-        let store = try KnowledgeStore(path: path, mode: .readOnly)
+        let store = try KBDatabase(path: path, mode: .readOnly)
         let problems = try store.integrityProblems()
         XCTAssertEqual(problems.count, 1, "\(problems)")
         XCTAssertTrue(problems.first?.hasPrefix("full-text index (chunks_fts):") == true, "\(problems)")
@@ -106,7 +106,7 @@ final class StoreHealthTests: XCTestCase {
     /// A base with the test corpus, closed, its WAL folded into the file.
     private func makeBase() throws -> String {
         let path = try TestSupport.temporaryDirectory(self).appendingPathComponent("kb.sqlite").path
-        let store = try KnowledgeStore(path: path)
+        let store = try KBDatabase(path: path)
         let pipeline = IngestPipeline(store: store, chunker: Chunker(options: ChunkingOptions(), counter: try TestSupport.loadTokenizer()),
                                       options: IngestOptions())
         let records = try TestServer.corpus.map { object in
@@ -118,8 +118,8 @@ final class StoreHealthTests: XCTestCase {
         return path
     }
 
-    private func openService(_ path: String) throws -> KnowledgeService {
-        try KnowledgeService(store: try KnowledgeStore(path: path), embedder: nil,
+    private func openService(_ path: String) throws -> KnowledgeBase {
+        try KnowledgeBase(store: try KBDatabase(path: path), embedder: nil,
                              chunker: Chunker(options: ChunkingOptions(), counter: try TestSupport.loadTokenizer()))
     }
 

@@ -35,7 +35,7 @@ final class DocumentNamespaceMigrationTests: XCTestCase {
             try queue.close()
         }
 
-        let store = try KnowledgeStore(path: path)
+        let store = try KBDatabase(path: path)
         try store.pool.read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT id, namespace, uri FROM documents ORDER BY id")
             XCTAssertEqual(rows.map { [$0[0] as Int64] }, [[1], [2]])

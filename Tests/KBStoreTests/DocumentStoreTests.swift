@@ -4,12 +4,12 @@ import XCTest
 @testable import KBStore
 
 final class DocumentStoreTests: XCTestCase {
-    private func makeStore() throws -> KnowledgeStore {
-        try KnowledgeStore(path: TestSupport.temporaryDirectory(self).appendingPathComponent("kb.sqlite").path)
+    private func makeStore() throws -> KBDatabase {
+        try KBDatabase(path: TestSupport.temporaryDirectory(self).appendingPathComponent("kb.sqlite").path)
     }
 
     /// Chunk ids matching an FTS5 expression.
-    private func match(_ store: KnowledgeStore, _ expression: String) throws -> [Int64] {
+    private func match(_ store: KBDatabase, _ expression: String) throws -> [Int64] {
         try store.pool.read { db in
             try Int64.fetchAll(db, sql: "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rowid",
                                arguments: [expression])
@@ -89,7 +89,7 @@ final class DocumentStoreTests: XCTestCase {
     func testSegmenterVersionChangeRebuildsTheIndex() throws {
         let path = try TestSupport.temporaryDirectory(self).appendingPathComponent("kb.sqlite").path
         do {
-            let store = try KnowledgeStore(path: path)
+            let store = try KBDatabase(path: path)
             try store.pool.write { db in
                 try DocumentStore.put(db, Fixtures.document(uri: "doc", text: "alpha"))
                 try db.execute(sql: "INSERT INTO chunks_fts(chunks_fts) VALUES ('delete-all')")
@@ -97,7 +97,7 @@ final class DocumentStoreTests: XCTestCase {
             }
             XCTAssertEqual(try match(store, "alpha"), [])
         }
-        let reopened = try KnowledgeStore(path: path)
+        let reopened = try KBDatabase(path: path)
         XCTAssertEqual(try match(reopened, "alpha").count, 1)
     }
 }

@@ -5,11 +5,11 @@ import XCTest
 /// The rules for recording an embedding model and making it the active one, one per writer of
 /// vectors (`kb ingest`, `kb serve`, `kb reembed`), and the loop that fills in missing vectors.
 final class EmbeddingModelRegistrationTests: XCTestCase {
-    private func makeStore() throws -> KnowledgeStore {
-        try KnowledgeStore(path: TestSupport.temporaryDirectory(self).appendingPathComponent("kb.sqlite").path)
+    private func makeStore() throws -> KBDatabase {
+        try KBDatabase(path: TestSupport.temporaryDirectory(self).appendingPathComponent("kb.sqlite").path)
     }
 
-    private func register(_ store: KnowledgeStore, _ name: String, dimensions: Int = 4, fingerprint: String = "w1",
+    private func register(_ store: KBDatabase, _ name: String, dimensions: Int = 4, fingerprint: String = "w1",
                           _ activation: EmbeddingModelActivation) throws -> EmbeddingModelRegistration {
         try store.write { try $0.registerEmbeddingModel(name: name, dimensions: dimensions, fingerprint: fingerprint,
                                                         activation: activation) }

@@ -11,7 +11,7 @@ final class StoreInterruptTests: XCTestCase {
         """
 
     func testCancellingStopsTheStatementOfThatThreadOnly() throws {
-        let store = try KnowledgeStore(path: try TestSupport.temporaryDirectory(self).appendingPathComponent("kb.sqlite").path)
+        let store = try KBDatabase(path: try TestSupport.temporaryDirectory(self).appendingPathComponent("kb.sqlite").path)
         let interrupt = StoreInterrupt()
         let other = StoreInterrupt()
         let finished = DispatchGroup()
@@ -40,7 +40,7 @@ final class StoreInterruptTests: XCTestCase {
     }
 
     func testACancelledWriteRollsBackAndLaterWritesGoThrough() throws {
-        let store = try KnowledgeStore(path: try TestSupport.temporaryDirectory(self).appendingPathComponent("kb.sqlite").path)
+        let store = try KBDatabase(path: try TestSupport.temporaryDirectory(self).appendingPathComponent("kb.sqlite").path)
         let interrupt = StoreInterrupt()
         interrupt.cancel()
         XCTAssertThrowsError(try interrupt.run {

@@ -11,14 +11,14 @@ import KBSupport
 /// redoes only the batch that was in flight. A changed document's chunks are replaced inside the
 /// same transaction that updates it. Bad input is reported per source and never stops the run.
 public final class IngestPipeline: @unchecked Sendable {
-    let store: KnowledgeStore
+    let store: KBDatabase
     private let chunker: Chunker
     let options: IngestOptions
     private let embedder: (any Embedder)?
 
     /// - Parameter embedder: embeds every new or changed chunk (and any stored chunk still without a
     ///   vector of this model); nil stores no vectors.
-    public init(store: KnowledgeStore, chunker: Chunker, options: IngestOptions, embedder: (any Embedder)? = nil) {
+    public init(store: KBDatabase, chunker: Chunker, options: IngestOptions, embedder: (any Embedder)? = nil) {
         self.store = store
         self.chunker = chunker
         self.options = options

@@ -23,13 +23,13 @@ public struct Reembedder: Sendable {
         }
     }
 
-    public let store: KnowledgeStore
+    public let store: KBDatabase
     public let embedder: any Embedder
     public var batchSize = 512
     /// Keep the previous model's vectors after switching.
     public var keepPrevious = false
 
-    public init(store: KnowledgeStore, embedder: any Embedder) {
+    public init(store: KBDatabase, embedder: any Embedder) {
         self.store = store
         self.embedder = embedder
     }

@@ -6,7 +6,7 @@ import Logging
 /// Cited answers: retrieve, build the prompt, wait for a generation slot, generate, and map the
 /// markers of the answer to their sources. Shared by `/v1/ask` and `/v1/chat/completions`.
 final class AnswerService: Sendable {
-    let knowledge: KnowledgeService
+    let knowledge: KnowledgeBase
     let generator: (any AnswerGenerator)?
     let queue: GenerationQueue
     /// The generations running now (cancelled together on shutdown).
@@ -15,7 +15,7 @@ final class AnswerService: Sendable {
     let contextChunks: Int
     let defaultMaxTokens: Int
 
-    init(knowledge: KnowledgeService, generator: (any AnswerGenerator)?, metrics: ServerMetrics,
+    init(knowledge: KnowledgeBase, generator: (any AnswerGenerator)?, metrics: ServerMetrics,
          configuration: ServerConfiguration) {
         self.knowledge = knowledge
         self.generator = generator

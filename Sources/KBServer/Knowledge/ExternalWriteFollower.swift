@@ -25,7 +25,7 @@ import KBStore
 final class ExternalWriteFollower: @unchecked Sendable {
     /// Seconds between checks of the database's change counter.
     let interval: Double
-    private let store: KnowledgeStore
+    private let store: KBDatabase
     private let watcher: StoreChangeCounter
     private let modelID: Int64?
     private let lock = NSLock()           // guards the fields below; held for a whole refresh
@@ -44,7 +44,7 @@ final class ExternalWriteFollower: @unchecked Sendable {
     /// index, so that a write landing in between is seen as a change (and re-applied harmlessly).
     /// - Parameters:
     ///   - interval: seconds between checks (0: before every search).
-    init(store: KnowledgeStore, interval: Double) throws {
+    init(store: KBDatabase, interval: Double) throws {
         self.store = store
         self.interval = interval
         watcher = try store.changeCounter()

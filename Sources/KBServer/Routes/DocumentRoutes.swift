@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 
-extension KnowledgeServer {
+extension APIServer {
     /// `POST /v1/documents`, `DELETE /v1/documents/{id}` (writes: the router group that requires a key).
     func addDocumentWriteRoutes(_ router: some RouterMethods<KBRequestContext>) {
         router.post("/v1/documents") { [self] request, _ in

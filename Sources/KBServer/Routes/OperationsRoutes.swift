@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 
-extension KnowledgeServer {
+extension APIServer {
     struct Readiness: Encodable, Sendable {
         var status: String
         var checks: [String: String]

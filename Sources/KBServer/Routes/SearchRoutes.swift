@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import KBSearch
 
-extension KnowledgeServer {
+extension APIServer {
     /// `POST /v1/search`.
     func addSearchRoutes(_ router: some RouterMethods<KBRequestContext>) {
         router.post("/v1/search") { [self] request, _ in

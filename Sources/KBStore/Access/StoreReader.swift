@@ -1,7 +1,7 @@
 import GRDB
 
-/// One read transaction on a ``KnowledgeStore``: every operation sees the same snapshot of the
-/// file, however many writes commit meanwhile. Obtained from ``KnowledgeStore/read(_:)`` and valid
+/// One read transaction on a ``KBDatabase``: every operation sees the same snapshot of the
+/// file, however many writes commit meanwhile. Obtained from ``KBDatabase/read(_:)`` and valid
 /// only inside that call.
 ///
 /// The operations are named for what they answer and return record types (``DocumentRecord``,
@@ -16,12 +16,12 @@ public class StoreReader {
 }
 
 /// One write transaction: the reader's operations and the writes, committed together when the
-/// block of ``KnowledgeStore/write(_:)`` returns, rolled back when it throws. Writes keep the
+/// block of ``KBDatabase/write(_:)`` returns, rolled back when it throws. Writes keep the
 /// store's invariants themselves (e.g. index rows are deleted before the chunks they were derived
 /// from), so callers only say what to store or delete.
 public final class StoreWriter: StoreReader {}
 
-extension KnowledgeStore {
+extension KBDatabase {
     /// Runs `body` in a read transaction (WAL snapshot; never waits for a writer).
     /// - Throws: what `body` throws, and database errors.
     public func read<T>(_ body: (StoreReader) throws -> T) throws -> T {

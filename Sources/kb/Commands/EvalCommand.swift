@@ -58,9 +58,9 @@ struct EvalCommand: ParsableCommand {
         }
         if let limit { dataset.queries = Array(dataset.queries.prefix(max(1, limit))) }
         let path = db ?? directory.appendingPathComponent("kb-eval.sqlite").path
-        let store: KnowledgeStore
+        let store: KBDatabase
         do {
-            store = try KnowledgeStore(path: path)
+            store = try KBDatabase(path: path)
         } catch let error as StoreError {
             throw CLIError(error.description)
         }

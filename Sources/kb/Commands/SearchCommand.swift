@@ -55,7 +55,7 @@ struct SearchTuningOptions: ParsableArguments {
     }
 
     /// Opens the engine with the base's embedding model, if the base has vectors.
-    func engine(_ store: KnowledgeStore, models: ModelsOption, needVectors: Bool) throws -> SearchEngine {
+    func engine(_ store: KBDatabase, models: ModelsOption, needVectors: Bool) throws -> SearchEngine {
         var embedder: (any Embedder)?
         if needVectors, let name = try ModelsOption.activeModelName(store) {
             embedder = try models.loadEmbedder(name)

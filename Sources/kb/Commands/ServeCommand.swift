@@ -96,9 +96,9 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "kb.serve")
         logger.logLevel = ProcessInfo.processInfo.environment["KB_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
 
-        let store: KnowledgeStore
+        let store: KBDatabase
         do {
-            store = try KnowledgeStore(path: settings.database, mode: .readWrite)
+            store = try KBDatabase(path: settings.database, mode: .readWrite)
         } catch let error as StoreError {
             throw CLIError(error.description)
         }
@@ -111,9 +111,9 @@ struct ServeCommand: AsyncParsableCommand {
             let name = try embedder ?? ModelsOption.activeModelName(store) ?? EmbedderCatalog.defaultName
             embedding = try modelsOption.loadEmbedder(name)
         }
-        let knowledge: KnowledgeService
+        let knowledge: KnowledgeBase
         do {
-            knowledge = try KnowledgeService(store: store, embedder: embedding,
+            knowledge = try KnowledgeBase(store: store, embedder: embedding,
                                              chunker: try modelsOption.chunker(ChunkingOptions(), for: embedding))
         } catch {
             throw CLIError("\(error)")
@@ -121,7 +121,7 @@ struct ServeCommand: AsyncParsableCommand {
         let checkTime = String(format: "%.2f s", knowledge.integrityCheckSeconds)
         logger.info("database \(settings.database) passed PRAGMA quick_check in \(checkTime)")
         let generator = try AnswerModelLoader.load(settings.model, models: modelsOption, threads: threads)
-        let server = KnowledgeServer(configuration: settings, knowledge: knowledge, generator: generator, logger: logger)
+        let server = APIServer(configuration: settings, knowledge: knowledge, generator: generator, logger: logger)
         let host = settings.host, database = settings.database, log = logger
         try await server.run { port in
             let vectors = knowledge.engine.index?.count ?? 0

@@ -34,7 +34,7 @@ struct StatsCommand: ParsableCommand {
             let problems = try store.integrityProblems()
             integrity = problems.isEmpty ? "ok" : problems.joined(separator: "; ")
         }
-        let counts: KnowledgeStore.Statistics
+        let counts: KBDatabase.Statistics
         do {
             counts = try store.statistics()
         } catch {

@@ -9,9 +9,9 @@ struct DatabaseOption: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The knowledge-base file.", valueName: "file"))
     var db: String = ProcessInfo.processInfo.environment["KB_DB"] ?? "kb.sqlite"
 
-    func open(_ mode: KnowledgeStore.Mode) throws -> KnowledgeStore {
+    func open(_ mode: KBDatabase.Mode) throws -> KBDatabase {
         do {
-            return try KnowledgeStore(path: db, mode: mode)
+            return try KBDatabase(path: db, mode: mode)
         } catch let error as StoreError {
             throw CLIError(error.description)
         }
@@ -39,7 +39,7 @@ struct ModelsOption: ParsableArguments {
     }
 
     /// The name of the base's active embedding model, if it has one.
-    static func activeModelName(_ store: KnowledgeStore) throws -> String? {
+    static func activeModelName(_ store: KBDatabase) throws -> String? {
         try store.activeEmbeddingModel()?.name
     }
 

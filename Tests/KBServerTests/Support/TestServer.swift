@@ -13,7 +13,7 @@ import KBSupport
 /// by the hashing test embedder. Stopped (gracefully) when the test ends.
 final class TestServer: @unchecked Sendable {
     let client: HTTPTestClient
-    let server: KnowledgeServer
+    let server: APIServer
     let generator: ScriptedGenerator?
     let logs: LogCapture
     let databasePath: String
@@ -44,9 +44,9 @@ final class TestServer: @unchecked Sendable {
          refreshInterval: Double = 1, adjust: (inout ServerConfiguration) -> Void = { _ in }) async throws {
         let directory = try TestSupport.temporaryDirectory(testCase)
         databasePath = directory.appendingPathComponent("kb.sqlite").path
-        let store = try KnowledgeStore(path: databasePath)
+        let store = try KBDatabase(path: databasePath)
         let tokenizer = try TestSupport.loadTokenizer()
-        let knowledge = try KnowledgeService(store: store, embedder: HashingEmbedder(),
+        let knowledge = try KnowledgeBase(store: store, embedder: HashingEmbedder(),
                                              chunker: Chunker(options: ChunkingOptions(), counter: tokenizer),
                                              refreshInterval: refreshInterval)
         let records = try Self.corpus.map { object in
@@ -61,7 +61,7 @@ final class TestServer: @unchecked Sendable {
         var logger = Logger(label: "kb.serve.test") { [logs] _ in CapturingLogHandler(capture: logs) }
         logger.logLevel = .debug
         self.generator = generator
-        server = KnowledgeServer(configuration: configuration, knowledge: knowledge, generator: generator ?? answerModel,
+        server = APIServer(configuration: configuration, knowledge: knowledge, generator: generator ?? answerModel,
                                  logger: logger)
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         let application = server.makeApplication { port in

@@ -3,6 +3,7 @@ import KBEmbedding
 import KBIngest
 import KBSearch
 import KBStore
+import KBSupport
 import NIOConcurrencyHelpers
 import NIOPosix
 
@@ -20,8 +21,8 @@ import NIOPosix
 /// Writes by other processes to the same file are followed too (``ExternalWriteFollower``): a
 /// search first brings the vector index up to date when the database changed, at most once per
 /// `refreshInterval`.
-public final class KnowledgeService: Sendable {
-    public let store: KnowledgeStore
+public final class KnowledgeBase: Sendable {
+    public let store: KBDatabase
     public let engine: SearchEngine
     private let pipeline: IngestPipeline
     private let writeLock = NSLock()
@@ -36,14 +37,14 @@ public final class KnowledgeService: Sendable {
     ///   - chunker: splits posted documents, as `kb ingest` does.
     ///   - refreshInterval: seconds between checks for writes by other processes (0: every search).
     /// - Throws: ``StoreError/corrupt(path:reason:)`` when the file fails `PRAGMA quick_check`
-    ///   (``KnowledgeStore/requireIntact()``, run first: a damaged file is never served);
+    ///   (``KBDatabase/requireIntact()``, run first: a damaged file is never served);
     ///   ``SearchError``/``EmbeddingStoreError`` when the embedder is not the base's model.
-    public init(store: KnowledgeStore, embedder: (any Embedder)?, chunker: Chunker, refreshInterval: Double = 1,
+    public init(store: KBDatabase, embedder: (any Embedder)?, chunker: Chunker, refreshInterval: Double = 1,
                 threadPool: NIOThreadPool = .singleton) throws {
         let checkStarted = ContinuousClock.now
         try store.requireIntact()
         let checked = ContinuousClock.now - checkStarted
-        self.integrityCheckSeconds = Double(checked.components.seconds) + Double(checked.components.attoseconds) / 1e18
+        self.integrityCheckSeconds = checked.seconds
         if let embedder {
             // A new base gets the model now, so the index exists before the first document arrives.
             _ = try store.write { writer in
@@ -171,7 +172,7 @@ public final class KnowledgeService: Sendable {
     }
 
     /// Row counts for the index-size gauges.
-    func statistics() async throws -> KnowledgeStore.Statistics {
+    func statistics() async throws -> KBDatabase.Statistics {
         try await offload { [store] in try store.statistics() }
     }
 }

@@ -9,9 +9,9 @@ import ServiceLifecycle
 /// the Hummingbird application; ``run()`` serves until SIGINT/SIGTERM and then shuts down
 /// gracefully (swift-service-lifecycle): running and waiting generations are cancelled at once
 /// (their clients get a `shutting_down` error), other in-flight requests finish, then it returns.
-public final class KnowledgeServer: Sendable {
+public final class APIServer: Sendable {
     public let configuration: ServerConfiguration
-    public let knowledge: KnowledgeService
+    public let knowledge: KnowledgeBase
     public let metrics: ServerMetrics
     let answers: AnswerService
     let logger: Logger
@@ -21,7 +21,7 @@ public final class KnowledgeServer: Sendable {
 
     /// - Parameters:
     ///   - generator: the language model for answers; nil serves search and documents only.
-    public init(configuration: ServerConfiguration, knowledge: KnowledgeService, generator: (any AnswerGenerator)?,
+    public init(configuration: ServerConfiguration, knowledge: KnowledgeBase, generator: (any AnswerGenerator)?,
                 logger: Logger, metrics: ServerMetrics = ServerMetrics()) {
         self.configuration = configuration
         self.knowledge = knowledge

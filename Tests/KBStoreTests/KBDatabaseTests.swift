@@ -5,10 +5,10 @@ import XCTest
 @testable import KBStore
 import KBSupport
 
-final class KnowledgeStoreTests: XCTestCase {
+final class KBDatabaseTests: XCTestCase {
     func testNewDatabaseUsesWALPageSize8192AndTheKbApplicationID() throws {
         let path = try TestSupport.temporaryDirectory(self).appendingPathComponent("kb.sqlite").path
-        let store = try KnowledgeStore(path: path)
+        let store = try KBDatabase(path: path)
         try store.pool.read { db in
             XCTAssertEqual(try Int.fetchOne(db, sql: "PRAGMA page_size"), 8192)
             XCTAssertEqual(try String.fetchOne(db, sql: "PRAGMA journal_mode"), "wal")
@@ -20,17 +20,17 @@ final class KnowledgeStoreTests: XCTestCase {
     func testReopeningAnExistingDatabaseKeepsItsContents() throws {
         let path = try TestSupport.temporaryDirectory(self).appendingPathComponent("kb.sqlite").path
         do {
-            let store = try KnowledgeStore(path: path)
+            let store = try KBDatabase(path: path)
             try store.pool.write { db in try DocumentStore.put(db, Fixtures.document(uri: "a", text: "alpha beta")) }
         }
-        let reopened = try KnowledgeStore(path: path, mode: .readOnly)
+        let reopened = try KBDatabase(path: path, mode: .readOnly)
         XCTAssertEqual(try reopened.statistics(), .init(documents: 1, chunks: 1, embeddings: 0))
     }
 
     func testAFileThatIsNotSQLiteIsRejectedAndLeftUntouched() throws {
         let directory = try TestSupport.temporaryDirectory(self)
         let url = try TestSupport.write("name,age\nada,36\n", to: "people.csv", in: directory)
-        XCTAssertThrowsError(try KnowledgeStore(path: url.path)) { error in
+        XCTAssertThrowsError(try KBDatabase(path: url.path)) { error in
             XCTAssertEqual(error as? StoreError, .notSQLite(path: url.path))
             XCTAssertTrue("\(error)".contains(url.path))
         }
@@ -48,7 +48,7 @@ final class KnowledgeStoreTests: XCTestCase {
             }
         }
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
-        XCTAssertThrowsError(try KnowledgeStore(path: path)) { error in
+        XCTAssertThrowsError(try KBDatabase(path: path)) { error in
             guard case .notKnowledgeBase(let reported, let detail)? = error as? StoreError else {
                 return XCTFail("unexpected error \(error)")
             }
@@ -62,12 +62,12 @@ final class KnowledgeStoreTests: XCTestCase {
     func testADatabaseFromANewerSchemaIsRejected() throws {
         let path = try TestSupport.temporaryDirectory(self).appendingPathComponent("kb.sqlite").path
         do {
-            let store = try KnowledgeStore(path: path)
+            let store = try KBDatabase(path: path)
             try store.pool.write { db in
                 try db.execute(sql: "INSERT INTO grdb_migrations(identifier) VALUES ('v99-from-the-future')")
             }
         }
-        XCTAssertThrowsError(try KnowledgeStore(path: path)) { error in
+        XCTAssertThrowsError(try KBDatabase(path: path)) { error in
             XCTAssertEqual(error as? StoreError, .newerSchema(path: path, unknownMigrations: ["v99-from-the-future"]))
             XCTAssertTrue("\(error)".contains("newer version of kb"))
         }
@@ -75,7 +75,7 @@ final class KnowledgeStoreTests: XCTestCase {
 
     func testReadOnlyOpenOfAMissingFileFailsWithoutCreatingIt() throws {
         let path = try TestSupport.temporaryDirectory(self).appendingPathComponent("absent.sqlite").path
-        XCTAssertThrowsError(try KnowledgeStore(path: path, mode: .readOnly)) { error in
+        XCTAssertThrowsError(try KBDatabase(path: path, mode: .readOnly)) { error in
             XCTAssertEqual(error as? StoreError, .missing(path: path))
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: path))
@@ -83,7 +83,7 @@ final class KnowledgeStoreTests: XCTestCase {
 
     func testDocumentedSchemaMatchesTheMigratedDatabase() throws {
         let path = try TestSupport.temporaryDirectory(self).appendingPathComponent("kb.sqlite").path
-        let store = try KnowledgeStore(path: path)
+        let store = try KBDatabase(path: path)
         let documented = try String(
             contentsOf: TestSupport.repositoryRoot.appendingPathComponent("schemas/database.sql"), encoding: .utf8)
         let tables = try store.pool.read { db in

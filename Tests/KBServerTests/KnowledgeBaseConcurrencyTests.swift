@@ -10,7 +10,7 @@ import NIOPosix
 import XCTest
 
 /// The write lock is held only for the transaction, and work nobody waits for stops.
-final class KnowledgeServiceConcurrencyTests: XCTestCase {
+final class KnowledgeBaseConcurrencyTests: XCTestCase {
     func testDeletesAndSearchesAreNotBlockedWhileAnUploadIsEmbedding() async throws {
         let embedder = GatedEmbedder()
         let knowledge = try await makeService(embedder: embedder)
@@ -86,7 +86,7 @@ final class KnowledgeServiceConcurrencyTests: XCTestCase {
         let knowledge = try await makeService(embedder: HashingEmbedder())
         let started = ContinuousClock.now
         do {
-            // As the routes run their work (`KnowledgeServer.timed`): the deadline cancels the work's
+            // As the routes run their work (`APIServer.timed`): the deadline cancels the work's
             // task, and the deadline's task group waits for that task to end.
             _ = try await withDeadline(0.3, timeoutError: APIError(.serviceUnavailable, "timeout", "too slow")) {
                 try await knowledge.offload { [store = knowledge.store] in
@@ -107,12 +107,12 @@ final class KnowledgeServiceConcurrencyTests: XCTestCase {
 
     // MARK: - Helpers
 
-    private func makeService(embedder: any Embedder) async throws -> KnowledgeService {
+    private func makeService(embedder: any Embedder) async throws -> KnowledgeBase {
         let path = try TestSupport.temporaryDirectory(self).appendingPathComponent("kb.sqlite").path
         let pool = NIOThreadPool(numberOfThreads: 4)
         pool.start()
         addTeardownBlock { try? await pool.shutdownGracefully() }
-        let knowledge = try KnowledgeService(store: try KnowledgeStore(path: path), embedder: embedder,
+        let knowledge = try KnowledgeBase(store: try KBDatabase(path: path), embedder: embedder,
                                              chunker: Chunker(options: ChunkingOptions(), counter: try TestSupport.loadTokenizer()),
                                              threadPool: pool)
         _ = try await knowledge.ingest([
@@ -127,7 +127,7 @@ final class KnowledgeServiceConcurrencyTests: XCTestCase {
         return try line.withUnsafeBytes { try JSONLinesReader.parse(line: $0) }
     }
 
-    private func documentID(_ knowledge: KnowledgeService, uri: String) async throws -> Int64 {
+    private func documentID(_ knowledge: KnowledgeBase, uri: String) async throws -> Int64 {
         try await knowledge.offload { [store = knowledge.store] in
             try store.pool.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM documents WHERE uri = ?", arguments: [uri]) }
         } ?? -1

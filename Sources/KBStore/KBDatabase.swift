@@ -8,7 +8,7 @@ import KBSupport
 /// file of another program, or a database from a newer kb is rejected with a ``StoreError`` and left
 /// untouched. Writes go through one `DatabasePool` in WAL mode, so readers (a running server) keep
 /// answering while an ingest commits batches.
-public final class KnowledgeStore: Sendable {
+public final class KBDatabase: Sendable {
     /// How to open the file.
     public enum Mode: Sendable {
         /// Open for reading and writing; create and initialise the file if it does not exist.
