@@ -15,6 +15,6 @@ struct KB: AsyncParsableCommand {
             The database defaults to $KB_DB, else ./kb.sqlite. Models are read from $KB_MODELS_DIR
             (set by bin/kb), else ./models.
             """,
-        subcommands: [IngestCommand.self, SearchCommand.self, StatsCommand.self, EvalCommand.self, ReembedCommand.self, GenerateCommand.self, BenchCommand.self, ServeCommand.self]
+        subcommands: [IngestCommand.self, SearchCommand.self, AskCommand.self, StatsCommand.self, EvalCommand.self, ReembedCommand.self, GenerateCommand.self, BenchCommand.self, ServeCommand.self]
     )
 }

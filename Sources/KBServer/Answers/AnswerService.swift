@@ -4,8 +4,9 @@ import KBSearch
 import Logging
 
 /// Cited answers: retrieve, build the prompt, wait for a generation slot, generate, and map the
-/// markers of the answer to their sources. Shared by `/v1/ask` and `/v1/chat/completions`.
-final class AnswerService: Sendable {
+/// markers of the answer to their sources. Shared by `/v1/ask`, `/v1/chat/completions` and, through
+/// ``ask(_:mode:topK:parameters:onText:)``, `kb ask` in the terminal.
+public final class AnswerService: Sendable {
     let knowledge: KnowledgeBase
     let generator: (any AnswerGenerator)?
     let queue: GenerationQueue
@@ -26,6 +27,40 @@ final class AnswerService: Sendable {
                                      maxWaiting: configuration.maxQueuedGenerations) { waiting, active in
             metrics.setQueue(waiting: waiting, active: active)
         }
+    }
+
+    /// An answer service outside the HTTP server (`kb ask`): default settings, one generation at a time.
+    /// - Parameters:
+    ///   - knowledge: the base to retrieve from.
+    ///   - generator: the model that answers.
+    public convenience init(knowledge: KnowledgeBase, generator: any AnswerGenerator) {
+        self.init(knowledge: knowledge, generator: generator, metrics: ServerMetrics(), configuration: ServerConfiguration())
+    }
+
+    /// A cited answer to one question, written as it is generated: the same retrieval, prompt,
+    /// engine and citations as `POST /v1/ask`.
+    /// - Parameters:
+    ///   - question: at most 4 KiB of UTF-8.
+    ///   - topK: sources given to the model (default: the server's, 5).
+    ///   - onText: each piece of the answer, in order; when nothing relevant was found, the fixed
+    ///     "nothing found" answer, without the model.
+    /// - Throws: ``APIError`` for a question that is empty or too long, or a prompt longer than
+    ///   the model's context; `CancellationError` when cancelled.
+    public func ask(_ question: String, mode: SearchMode = .hybrid, topK: Int? = nil, parameters: GenerationParameters,
+                    onText: @escaping @Sendable (String) async throws -> Void) async throws -> AnswerReport {
+        let started = ContinuousClock.now
+        let question = try InputLimits.query(question, field: "question")
+        let prepared = try await prepare(question: question, history: [], mode: mode, topK: topK, filters: SearchFilters())
+        let answer: Answer
+        if prepared.nothingFound {
+            answer = Self.nothingFoundAnswer
+            try await onText(answer.text)
+        } else {
+            let slot = try await acquireSlot()
+            answer = try await generate(prepared, slot: slot, parameters: parameters, requestStarted: started,
+                                        logger: Logger(label: "kb.ask"), onText: onText)
+        }
+        return AnswerReport(text: answer.text, citations: answer.citations, sources: prepared.sources, outcome: answer.result)
     }
 
     /// The prompt and its sources, or `sources` empty (and no prompt) when nothing relevant was found.
@@ -193,5 +228,30 @@ final class TextCollector: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return pieces
+    }
+}
+
+/// A finished cited answer (``AnswerService/ask(_:mode:topK:parameters:onText:)``).
+public struct AnswerReport: Sendable, Encodable {
+    /// The answer as generated.
+    public var text: String
+    /// The sources the answer cites, in order of first mention, with their exact document spans.
+    public var citations: [Citation]
+    /// Every source given to the model (empty when nothing relevant was found).
+    public var sources: [Citation]
+    /// Why generation ended, and the token counts.
+    public var outcome: GenerationOutcome
+
+    enum CodingKeys: String, CodingKey {
+        case text = "answer", citations, sources, finishReason = "finish_reason", usage
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(text, forKey: .text)
+        try container.encode(citations, forKey: .citations)
+        try container.encode(sources, forKey: .sources)
+        try container.encode(outcome.finishReason.rawValue, forKey: .finishReason)
+        try container.encode(outcome.usage, forKey: .usage)
     }
 }
