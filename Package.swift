@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "KBIngest", dependencies: ["KBStore", "KBEmbedding", "KBSupport",
                                                  .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         /// Query parsing, ranking and snippets.
-        .target(name: "KBSearch", dependencies: ["KBStore", "KBIndex", "KBEmbedding"]),
+        .target(name: "KBSearch", dependencies: ["KBStore", "KBIndex", "KBEmbedding", "KBSupport"]),
         /// `kb serve`: the HTTP API (search, documents, cited answers, OpenAI-compatible chat) on Hummingbird.
         .target(
             name: "KBServer",

@@ -1,5 +1,6 @@
 import COpenBLAS
 import Foundation
+import KBSupport
 
 /// Runs work with OpenBLAS single-threaded while kb's own threads split it.
 ///
@@ -10,24 +11,23 @@ import Foundation
 /// overlapping caller leaves, so code that calls BLAS from one thread (a vector search) keeps
 /// OpenBLAS's threads the rest of the time.
 enum BLASThreads {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var holders = 0  // guarded by `lock`
-    nonisolated(unsafe) private static var saved: Int32 = 1  // guarded by `lock`
+    /// Callers inside ``singleThreaded(_:)`` now, and the thread count to restore when the last leaves.
+    private static let state = Locked((holders: 0, saved: Int32(1)))
 
     /// Runs `body` with OpenBLAS limited to one thread.
     static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
-        lock.lock()
-        if holders == 0 {
-            saved = openblas_get_num_threads()
-            if saved != 1 { openblas_set_num_threads(1) }
+        state.withLock { state in
+            if state.holders == 0 {
+                state.saved = openblas_get_num_threads()
+                if state.saved != 1 { openblas_set_num_threads(1) }
+            }
+            state.holders += 1
         }
-        holders += 1
-        lock.unlock()
         defer {
-            lock.lock()
-            holders -= 1
-            if holders == 0 && saved != 1 { openblas_set_num_threads(saved) }
-            lock.unlock()
+            state.withLock { state in
+                state.holders -= 1
+                if state.holders == 0 && state.saved != 1 { openblas_set_num_threads(state.saved) }
+            }
         }
         return try body()
     }

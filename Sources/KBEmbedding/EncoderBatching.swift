@@ -1,4 +1,5 @@
 import Foundation
+import KBSupport
 
 /// How an embedder splits and schedules its work (shared by the BERT-family embedders).
 public struct EncoderOptions: Sendable {
@@ -121,17 +122,16 @@ private final class SharedSlots: @unchecked Sendable {
 }
 
 /// Hands out batch numbers 0..<count to worker threads, each once.
-private final class WorkQueue: @unchecked Sendable {  // state guarded by `lock`
-    private let lock = NSLock()
-    private var cursor = 0
+private final class WorkQueue: Sendable {
+    private let cursor = Locked(0)
     private let count: Int
     init(count: Int) { self.count = count }
 
     func next() -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard cursor < count else { return nil }
-        cursor += 1
-        return cursor - 1
+        cursor.withLock { cursor in
+            guard cursor < count else { return nil }
+            cursor += 1
+            return cursor - 1
+        }
     }
 }

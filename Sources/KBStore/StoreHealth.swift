@@ -1,4 +1,5 @@
 import Foundation
+import KBSupport
 import GRDB
 
 /// The database file's health as this process has seen it. SQLite reports a damaged file
@@ -10,7 +11,7 @@ import GRDB
 /// clears when a later write commits (``writeCommitted()``): space was freed or the limit raised.
 ///
 /// Thread-safe: any request may record while another reads.
-public final class StoreHealth: @unchecked Sendable {
+public final class StoreHealth: Sendable {
     /// A problem that makes the database unfit to serve.
     public enum Problem: Sendable, Equatable {
         /// The file is damaged; `reason` is SQLite's message.
@@ -21,9 +22,8 @@ public final class StoreHealth: @unchecked Sendable {
 
     /// The database file (named in the errors).
     public let path: String
-    private let lock = NSLock()
-    private var corruption: String?
-    private var fullness: String?
+    /// SQLite's messages for the corruption and the full disk seen, if any.
+    private let seen = Locked<(corruption: String?, fullness: String?)>((nil, nil))
 
     /// - Parameter path: the database file.
     public init(path: String) {
@@ -32,9 +32,8 @@ public final class StoreHealth: @unchecked Sendable {
 
     /// The problems seen so far and not cleared, corruption first; empty when healthy.
     public var problems: [Problem] {
-        lock.withLock {
-            (corruption.map { [Problem.corrupt(reason: $0)] } ?? []) + (fullness.map { [Problem.full(reason: $0)] } ?? [])
-        }
+        let (corruption, fullness) = seen.current
+        return (corruption.map { [Problem.corrupt(reason: $0)] } ?? []) + (fullness.map { [Problem.full(reason: $0)] } ?? [])
     }
 
     /// Classifies an error a store operation threw. A corruption or full-disk error is remembered and
@@ -44,10 +43,10 @@ public final class StoreHealth: @unchecked Sendable {
     /// - Returns: the error to report to the caller.
     public func record(_ error: any Error) -> any Error {
         guard let classified = StoreError.classify(error, path: path) else { return error }
-        lock.withLock {
+        seen.withLock { seen in
             switch classified {
-            case .corrupt(_, let reason): corruption = corruption ?? reason
-            case .full(_, let reason): fullness = reason
+            case .corrupt(_, let reason): seen.corruption = seen.corruption ?? reason
+            case .full(_, let reason): seen.fullness = reason
             default: break
             }
         }
@@ -56,7 +55,7 @@ public final class StoreHealth: @unchecked Sendable {
 
     /// A write transaction committed: the disk had room, so a remembered full disk is cleared.
     public func writeCommitted() {
-        lock.withLock { fullness = nil }
+        seen.withLock { $0.fullness = nil }
     }
 }
 

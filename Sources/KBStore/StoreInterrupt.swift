@@ -1,4 +1,5 @@
 import Foundation
+import KBSupport
 import GRDB
 import GRDBSQLite
 
@@ -15,22 +16,21 @@ import GRDBSQLite
 ///
 /// GRDB runs a synchronous `read`/`write` block on the calling thread, which is what makes a
 /// per-thread flag reach the connection the block uses.
-public final class StoreInterrupt: @unchecked Sendable {
+public final class StoreInterrupt: Sendable {
     /// SQLite virtual-machine instructions between two looks at the flag (a few microseconds of work).
     public static let instructionsBetweenChecks: Int32 = 1000
 
-    private let lock = NSLock()
-    private var cancelled = false
+    private let cancelled = Locked(false)
 
     public init() {}
 
     /// Whether ``cancel()`` was called.
-    public var isCancelled: Bool { lock.withLock { cancelled } }
+    public var isCancelled: Bool { cancelled.current }
 
     /// Stops the work running under this interrupt at its next check, and any work started under it later.
     /// Callable from any thread.
     public func cancel() {
-        lock.withLock { cancelled = true }
+        cancelled.withLock { $0 = true }
     }
 
     /// Runs `work` on this thread with the interrupt watched by every SQLite statement it steps.

@@ -1,4 +1,5 @@
 import Foundation
+import KBSupport
 
 /// Key/value state of token prefixes, shared by every request to one model, so a prompt that
 /// starts like an earlier one (the same system prompt, the same retrieved passages) computes only
@@ -14,7 +15,7 @@ import Foundation
 /// parents (a block is useless without its parent).
 ///
 /// Thread-safe: every method may be called from any thread.
-public final class PrefixCache: @unchecked Sendable {
+public final class PrefixCache: Sendable {
     /// Tokens per block.
     public let blockSize: Int
     /// The most bytes of key/value data the cache keeps.
@@ -77,10 +78,40 @@ public final class PrefixCache: @unchecked Sendable {
         deinit { release() }
     }
 
-    private let lock = NSLock()
-    private var blocks: [PrefixKey: Block] = [:]
-    private var clock: UInt64 = 0
-    private var stats = PrefixCacheStatistics()
+    /// The blocks by key, the use clock and the counters.
+    private struct State: Sendable {
+        var blocks: [PrefixKey: Block] = [:]
+        var clock: UInt64 = 0
+        var stats = PrefixCacheStatistics()
+
+        /// Marks `chain` used now, its first block most recently, so that eviction takes the deepest
+        /// blocks of a chain first.
+        mutating func touch(_ chain: [Block]) {
+            for block in chain.reversed() {
+                clock += 1
+                block.lastUse = clock
+            }
+        }
+
+        /// Evicts unreferenced blocks, least recently used first, until one more block fits.
+        /// - Returns: false when it cannot fit (everything left is referenced, or the budget is
+        ///   smaller than a block).
+        mutating func makeRoom(blockByteCount: Int, budgetBytes: Int) -> Bool {
+            guard blockByteCount <= budgetBytes else { return false }
+            while (blocks.count + 1) * blockByteCount > budgetBytes {
+                var victim: Block?
+                for block in blocks.values where block.references == 0 {
+                    if victim == nil || block.lastUse < victim!.lastUse { victim = block }
+                }
+                guard let victim else { return false }
+                blocks[victim.key] = nil
+                stats.evictions += 1
+            }
+            return true
+        }
+    }
+
+    private let state = Locked(State())
 
     /// Creates an empty cache for a model of shape `hyper`.
     /// - Parameters:
@@ -96,10 +127,10 @@ public final class PrefixCache: @unchecked Sendable {
 
     /// A snapshot of the counters.
     public var statistics: PrefixCacheStatistics {
-        lock.withLock {
-            var s = stats
-            s.blocks = blocks.count
-            s.bytes = blocks.count * blockByteCount
+        state.withLock { state in
+            var s = state.stats
+            s.blocks = state.blocks.count
+            s.bytes = state.blocks.count * blockByteCount
             return s
         }
     }
@@ -117,20 +148,20 @@ public final class PrefixCache: @unchecked Sendable {
             key = key.appending(tokens[index * blockSize..<(index + 1) * blockSize])
             keys.append(key)
         }
-        return lock.withLock {
+        return state.withLock { state in
             var found: [Block] = []
             var parent = PrefixKey.empty
             for (index, key) in keys.enumerated() {
                 let range = index * blockSize..<(index + 1) * blockSize
-                guard let block = blocks[key], block.parent == parent, block.tokens[...] == tokens[range] else { break }
+                guard let block = state.blocks[key], block.parent == parent, block.tokens[...] == tokens[range] else { break }
                 found.append(block)
                 parent = key
             }
             for block in found { block.references += 1 }
-            touch(found)
-            stats.lookups += 1
-            if !found.isEmpty { stats.hits += 1 }
-            stats.reusedTokens += found.count * blockSize
+            state.touch(found)
+            state.stats.lookups += 1
+            if !found.isEmpty { state.stats.hits += 1 }
+            state.stats.reusedTokens += found.count * blockSize
             return Lease(blocks: found, tokenCount: found.count * blockSize, cache: self)
         }
     }
@@ -145,34 +176,34 @@ public final class PrefixCache: @unchecked Sendable {
         guard count > 0 else { return 0 }
         precondition(kvCache.blockByteCount(tokens: blockSize) == blockByteCount && kvCache.precision == precision,
                      "a KV cache of another model or precision")
-        return lock.withLock {
+        return state.withLock { state in
             var chain: [Block] = []
             var added = 0
             var parent = PrefixKey.empty
             for index in 0..<count {
                 let range = index * blockSize..<(index + 1) * blockSize
                 let key = parent.appending(tokens[range])
-                if let block = blocks[key] {
+                if let block = state.blocks[key] {
                     guard block.parent == parent, block.tokens[...] == tokens[range] else { break }  // a hash collision: keep the old block
                     block.references += 1  // not evicted to make room for its own descendants
                     chain.append(block)
                 } else {
-                    guard makeRoom() else {
-                        stats.rejected += 1
+                    guard state.makeRoom(blockByteCount: blockByteCount, budgetBytes: budgetBytes) else {
+                        state.stats.rejected += 1
                         break
                     }
                     let block = Block(key: key, parent: parent, tokens: Array(tokens[range]), byteCount: blockByteCount)
                     kvCache.copyOut(start: range.lowerBound, tokens: blockSize, to: block.storage)
-                    blocks[key] = block
+                    state.blocks[key] = block
                     block.references += 1
                     chain.append(block)
-                    stats.insertions += 1
+                    state.stats.insertions += 1
                     added += 1
                 }
                 parent = key
             }
             for block in chain { block.references -= 1 }
-            touch(chain)
+            state.touch(chain)
             return added
         }
     }
@@ -181,10 +212,10 @@ public final class PrefixCache: @unchecked Sendable {
     public func contains(prefix tokens: [Int32]) -> Bool {
         let count = tokens.count / blockSize
         var key = PrefixKey.empty
-        return lock.withLock {
+        return state.withLock { state in
             for index in 0..<count {
                 key = key.appending(tokens[index * blockSize..<(index + 1) * blockSize])
-                guard blocks[key] != nil else { return false }
+                guard state.blocks[key] != nil else { return false }
             }
             return true
         }
@@ -193,35 +224,9 @@ public final class PrefixCache: @unchecked Sendable {
     // MARK: - Under the lock
 
     fileprivate func release(_ lease: Lease) {
-        lock.withLock {
+        state.withLock { _ in
             guard lease.markReleased() else { return }
             for block in lease.blocks { block.references -= 1 }
         }
-    }
-
-    /// Marks `chain` used now, its first block most recently, so that eviction takes the deepest
-    /// blocks of a chain first.
-    private func touch(_ chain: [Block]) {
-        for block in chain.reversed() {
-            clock += 1
-            block.lastUse = clock
-        }
-    }
-
-    /// Evicts unreferenced blocks, least recently used first, until one more block fits.
-    /// - Returns: false when it cannot fit (everything left is referenced, or the budget is
-    ///   smaller than a block).
-    private func makeRoom() -> Bool {
-        guard blockByteCount <= budgetBytes else { return false }
-        while (blocks.count + 1) * blockByteCount > budgetBytes {
-            var victim: Block?
-            for block in blocks.values where block.references == 0 {
-                if victim == nil || block.lastUse < victim!.lastUse { victim = block }
-            }
-            guard let victim else { return false }
-            blocks[victim.key] = nil
-            stats.evictions += 1
-        }
-        return true
     }
 }

@@ -1,16 +1,16 @@
 import Foundation
+import KBSupport
 
 /// A flag another thread sets to stop a generation; the ``Generator`` checks it before each
 /// token and then returns what it has with ``FinishReason/cancelled``.
-public final class CancellationFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cancelled = false  // guarded by `lock`
+public final class CancellationFlag: Sendable {
+    private let cancelled = Locked(false)
 
     public init() {}
 
     /// Asks the generation to stop.
-    public func cancel() { lock.withLock { cancelled = true } }
+    public func cancel() { cancelled.withLock { $0 = true } }
 
     /// Whether ``cancel()`` was called.
-    public var isCancelled: Bool { lock.withLock { cancelled } }
+    public var isCancelled: Bool { cancelled.current }
 }

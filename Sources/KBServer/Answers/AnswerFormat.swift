@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import KBSupport
 
 /// How one endpoint writes an answer: its Server-Sent Events when streamed, its JSON body when not.
 /// ``AnswerController`` runs every answer through one respond path; the endpoints differ only here.
@@ -92,12 +93,11 @@ struct ChatCompletionFormat: AnswerFormat {
 }
 
 /// True the first time only.
-final class OnceFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = false
+final class OnceFlag: Sendable {
+    private let done = Locked(false)
 
     func first() -> Bool {
-        lock.withLock {
+        done.withLock { done in
             defer { done = true }
             return !done
         }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import KBSearch
 import Logging
+import KBSupport
 
 /// Cited answers: retrieve, build the prompt, wait for a generation slot, generate, and map the
 /// markers of the answer to their sources. Shared by `/v1/ask`, `/v1/chat/completions` and, through
@@ -196,39 +197,21 @@ public final class AnswerService: Sendable {
 }
 
 /// The instant the first token arrived (set once, from the generating task).
-final class FirstTokenClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: ContinuousClock.Instant?
+final class FirstTokenClock: Sendable {
+    private let value = Locked<ContinuousClock.Instant?>(nil)
 
-    func mark() {
-        lock.lock()
-        if value == nil { value = .now }
-        lock.unlock()
-    }
+    func mark() { value.withLock { if $0 == nil { $0 = .now } } }
 
-    var instant: ContinuousClock.Instant? {
-        lock.lock()
-        defer { lock.unlock() }
-        return value
-    }
+    var instant: ContinuousClock.Instant? { value.current }
 }
 
 /// The answer text accumulated from the pieces.
-final class TextCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var pieces = ""
+final class TextCollector: Sendable {
+    private let pieces = Locked("")
 
-    func append(_ piece: String) {
-        lock.lock()
-        pieces += piece
-        lock.unlock()
-    }
+    func append(_ piece: String) { pieces.withLock { $0 += piece } }
 
-    var text: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return pieces
-    }
+    var text: String { pieces.current }
 }
 
 /// A finished cited answer (``AnswerService/ask(_:mode:topK:parameters:onText:)``).

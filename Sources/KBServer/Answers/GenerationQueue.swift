@@ -1,5 +1,5 @@
 import Foundation
-import NIOConcurrencyHelpers
+import KBSupport
 
 /// Bounds the generations running at once and the ones waiting for a slot. A request that finds
 /// the waiting room full is refused at once (the server answers 429 with `Retry-After`) instead of
@@ -26,7 +26,7 @@ public final class GenerationQueue: Sendable {
 
     public let maxConcurrent: Int
     public let maxWaiting: Int
-    private let state = NIOLockedValueBox(State())
+    private let state = Locked(State())
     private let onChange: @Sendable (_ waiting: Int, _ active: Int) -> Void
 
     /// - Parameters:
@@ -43,7 +43,7 @@ public final class GenerationQueue: Sendable {
     /// - Throws: ``Full`` when the waiting room is full; ``Closed`` after ``close()``;
     ///   `CancellationError` when cancelled while waiting.
     public func acquire() async throws {
-        let id: UInt64? = try state.withLockedValue { state in
+        let id: UInt64? = try state.withLock { state in
             if state.closed { throw Closed() }
             if state.active < maxConcurrent && state.waiting.isEmpty {
                 state.active += 1
@@ -62,7 +62,7 @@ public final class GenerationQueue: Sendable {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let refusal = state.withLockedValue { state -> (any Error)? in
+                let refusal = state.withLock { state -> (any Error)? in
                     if Task.isCancelled { return CancellationError() }
                     if state.closed { return Closed() }
                     state.waiting.append((id, continuation))
@@ -72,7 +72,7 @@ public final class GenerationQueue: Sendable {
                 report()
             }
         } onCancel: {
-            let continuation = state.withLockedValue { state -> CheckedContinuation<Void, any Error>? in
+            let continuation = state.withLock { state -> CheckedContinuation<Void, any Error>? in
                 guard let index = state.waiting.firstIndex(where: { $0.id == id }) else { return nil }
                 return state.waiting.remove(at: index).continuation
             }
@@ -84,7 +84,7 @@ public final class GenerationQueue: Sendable {
     /// Gives a slot back (to the longest-waiting request, if any).
     /// - Parameter seconds: how long the generation took, for the Retry-After estimate.
     public func release(seconds: Double? = nil) {
-        let next = state.withLockedValue { state -> CheckedContinuation<Void, any Error>? in
+        let next = state.withLock { state -> CheckedContinuation<Void, any Error>? in
             if let seconds { state.averageSeconds = 0.8 * state.averageSeconds + 0.2 * seconds }
             if state.waiting.isEmpty {
                 state.active -= 1
@@ -99,7 +99,7 @@ public final class GenerationQueue: Sendable {
     /// Refuses every waiting request (they throw ``Closed``) and every later ``acquire()``. Slots
     /// already taken stay taken until released.
     public func close() {
-        let waiting = state.withLockedValue { state -> [CheckedContinuation<Void, any Error>] in
+        let waiting = state.withLock { state -> [CheckedContinuation<Void, any Error>] in
             state.closed = true
             defer { state.waiting.removeAll() }
             return state.waiting.map(\.continuation)
@@ -110,7 +110,7 @@ public final class GenerationQueue: Sendable {
 
     /// Requests waiting and generations running now.
     public var counts: (waiting: Int, active: Int) {
-        state.withLockedValue { ($0.waiting.count, $0.active) }
+        state.withLock { ($0.waiting.count, $0.active) }
     }
 
     private func report() {

@@ -1,4 +1,4 @@
-import NIOConcurrencyHelpers
+import KBSupport
 
 /// One generation slot of the ``GenerationQueue``, held by one request from the moment it is taken
 /// until its last byte is written, and given back exactly once.
@@ -10,7 +10,7 @@ import NIOConcurrencyHelpers
 /// that captured it is dropped), so no path can leak a slot.
 final class GenerationSlot: Sendable {
     private let queue: GenerationQueue
-    private let released = NIOLockedValueBox(false)
+    private let released = Locked(false)
 
     /// Wraps a slot already taken from `queue` (``GenerationQueue/acquire()`` returned).
     init(takenFrom queue: GenerationQueue) {
@@ -20,7 +20,7 @@ final class GenerationSlot: Sendable {
     /// Gives the slot back; later calls do nothing.
     /// - Parameter seconds: how long the generation took, for the queue's Retry-After estimate.
     func release(seconds: Double? = nil) {
-        let first = released.withLockedValue { released -> Bool in
+        let first = released.withLock { released -> Bool in
             defer { released = true }
             return !released
         }
@@ -28,7 +28,7 @@ final class GenerationSlot: Sendable {
     }
 
     /// Whether the slot was given back.
-    var isReleased: Bool { released.withLockedValue { $0 } }
+    var isReleased: Bool { released.current }
 
     deinit {
         release()

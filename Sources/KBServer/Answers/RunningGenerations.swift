@@ -1,4 +1,4 @@
-import NIOConcurrencyHelpers
+import KBSupport
 
 /// The generations running now, so that a shutdown can cancel them all at once.
 ///
@@ -12,19 +12,19 @@ final class RunningGenerations: Sendable {
         var shuttingDown = false
     }
 
-    private let state = NIOLockedValueBox(State())
+    private let state = Locked(State())
 
     /// Whether ``cancelAll()`` was called.
-    var isShuttingDown: Bool { state.withLockedValue { $0.shuttingDown } }
+    var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
 
     /// Generations registered now.
-    var count: Int { state.withLockedValue { $0.tasks.count } }
+    var count: Int { state.withLock { $0.tasks.count } }
 
     /// Registers a running generation.
     /// - Parameter cancel: cancels it (called at most once, possibly at once when shutting down).
     /// - Returns: the id to pass to ``unregister(_:)``.
     func register(cancel: @escaping @Sendable () -> Void) -> UInt64 {
-        let (id, cancelNow) = state.withLockedValue { state -> (UInt64, Bool) in
+        let (id, cancelNow) = state.withLock { state -> (UInt64, Bool) in
             state.nextID += 1
             if state.shuttingDown { return (state.nextID, true) }
             state.tasks[state.nextID] = cancel
@@ -36,12 +36,12 @@ final class RunningGenerations: Sendable {
 
     /// Forgets a generation that has ended.
     func unregister(_ id: UInt64) {
-        _ = state.withLockedValue { $0.tasks.removeValue(forKey: id) }
+        _ = state.withLock { $0.tasks.removeValue(forKey: id) }
     }
 
     /// Cancels every running generation and every one registered later.
     func cancelAll() {
-        let cancels = state.withLockedValue { state -> [@Sendable () -> Void] in
+        let cancels = state.withLock { state -> [@Sendable () -> Void] in
             state.shuttingDown = true
             return Array(state.tasks.values)
         }

@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import NIOConcurrencyHelpers
 import KBSupport
 
 /// Logs one line per request with its request id (also sent back as `X-Request-Id`), and records
@@ -46,12 +45,12 @@ struct RequestLogMiddleware: RouterMiddleware {
 /// Runs an action once: when asked, or when dropped without having been asked.
 final class RecordOnce: Sendable {
     private let action: @Sendable () -> Void
-    private let done = NIOLockedValueBox(false)
+    private let done = Locked(false)
 
     init(_ action: @escaping @Sendable () -> Void) { self.action = action }
 
     func run() {
-        let first = done.withLockedValue { done -> Bool in
+        let first = done.withLock { done -> Bool in
             defer { done = true }
             return !done
         }
