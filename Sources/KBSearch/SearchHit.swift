@@ -3,8 +3,10 @@ import KBStore
 
 /// One search result: a chunk (or merged neighbouring chunks) and the document it belongs to.
 public struct SearchHit: Sendable, Equatable, Codable {
-    /// The document's source path, or its `url` (else `id`) for JSON Lines input.
+    /// The document's identity: its source path, or its record `id` (JSON Lines and the API).
     public var uri: String
+    /// Where a person can read the document, when its record gave a `url`.
+    public var url: String?
     public var title: String
     /// Higher is better: negated BM25 (lexical), cosine similarity (vector), fused score (hybrid: 0…1 for score fusion, Σ w/(k + rank) for RRF).
     public var score: Double
@@ -23,7 +25,7 @@ public struct SearchHit: Sendable, Equatable, Codable {
     public var vectorRank: Int?
 
     enum CodingKeys: String, CodingKey {
-        case uri, title, score, text, snippet
+        case uri, url, title, score, text, snippet
         case documentID = "document_id", chunkID = "chunk_id", ordinal
         case startOffset = "start_offset", endOffset = "end_offset", headingPath = "heading_path"
         case lexicalRank = "lexical_rank", vectorRank = "vector_rank"
@@ -46,7 +48,7 @@ enum HitLoader {
             // A chunk deleted since it was ranked (a concurrent ingest) is simply left out.
             guard let chunk = try store.chunkInDocument(id: item.chunkID) else { return nil }
             return SearchHit(
-                uri: chunk.url ?? chunk.uri, title: chunk.title, score: item.score, text: chunk.text,
+                uri: chunk.uri, url: chunk.url, title: chunk.title, score: item.score, text: chunk.text,
                 snippet: terms.map { Snippet.make(text: chunk.text, terms: $0) } ?? Snippet(text: "", highlights: []),
                 documentID: chunk.documentID, chunkID: item.chunkID, ordinal: chunk.ordinal,
                 startOffset: chunk.startOffset, endOffset: chunk.endOffset, headingPath: chunk.headingPath,

@@ -35,7 +35,8 @@ final class CommandLineTests: XCTestCase {
         let results = try XCTUnwrap(output["results"] as? [[String: Any]])
         XCTAssertEqual(results.count, 2)
         let uris = Set(results.compactMap { $0["uri"] as? String })
-        XCTAssertTrue(uris.contains("https://wiki/disk"), "JSON Lines documents report their url")
+        XCTAssertTrue(uris.contains("kb-1"), "JSON Lines documents are identified by their record id")
+        XCTAssertEqual(results.compactMap { $0["url"] as? String }, ["https://wiki/disk"], "and report their url; files have none")
         XCTAssertTrue(uris.contains { $0.hasSuffix("/docs/logs.md") }, "files report their path")
         for result in results {
             for key in ["uri", "title", "score", "text", "snippet", "start_offset", "end_offset", "heading_path", "document_id"] {

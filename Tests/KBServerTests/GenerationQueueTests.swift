@@ -74,7 +74,7 @@ final class GenerationQueueTests: XCTestCase {
 
     func testCitationMarkers() {
         func source(_ n: Int) -> Citation {
-            var citation = Citation(marker: n, hit: .init(uri: "u\(n)", title: "t\(n)", score: 1, text: "x", snippet: .init(text: "", highlights: []),
+            var citation = Citation(marker: n, hit: .init(uri: "u\(n)", url: nil, title: "t\(n)", score: 1, text: "x", snippet: .init(text: "", highlights: []),
                                                           documentID: Int64(n), chunkID: Int64(n), ordinal: 0, startOffset: 0,
                                                           endOffset: 1, headingPath: []))
             citation.marker = n

@@ -13,7 +13,8 @@ final class SearchEndpointTests: XCTestCase {
         XCTAssertLessThanOrEqual(results.count, 2)
         let first = results[0]
         XCTAssertEqual(first["title"] as? String, "Log rotation")
-        XCTAssertEqual(first["uri"] as? String, "https://docs.example/rotate")
+        XCTAssertEqual(first["uri"] as? String, "rotate", "the document's identity: its record id")
+        XCTAssertEqual(first["url"] as? String, "https://docs.example/rotate", "and where to read it")
         let documentID = try await server.documentID("rotate")
         XCTAssertEqual((first["document_id"] as? NSNumber)?.int64Value, documentID)
         for key in ["score", "text", "snippet", "chunk_id", "start_offset", "end_offset", "heading_path"] {

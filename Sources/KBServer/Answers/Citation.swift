@@ -8,7 +8,9 @@ public struct Citation: Codable, Sendable, Equatable {
     public var marker: Int
     public var documentID: Int64
     public var chunkID: Int64
+    /// The document's identity (source path or record id), and its `url` when it has one.
     public var uri: String
+    public var url: String?
     public var title: String
     public var headingPath: [String]
     public var startOffset: Int
@@ -17,7 +19,7 @@ public struct Citation: Codable, Sendable, Equatable {
     public var score: Double
 
     enum CodingKeys: String, CodingKey {
-        case marker, documentID = "document_id", chunkID = "chunk_id", uri, title, headingPath = "heading_path"
+        case marker, documentID = "document_id", chunkID = "chunk_id", uri, url, title, headingPath = "heading_path"
         case startOffset = "start_offset", endOffset = "end_offset", text, score
     }
 
@@ -26,6 +28,7 @@ public struct Citation: Codable, Sendable, Equatable {
         documentID = hit.documentID
         chunkID = hit.chunkID
         uri = hit.uri
+        url = hit.url
         title = hit.title
         headingPath = hit.headingPath
         startOffset = hit.startOffset

@@ -108,7 +108,7 @@ struct AskCommand: AsyncParsableCommand {
             // The path under the title (a document's first heading is often its title again).
             let path = source.headingPath.first == source.title ? Array(source.headingPath.dropFirst()) : source.headingPath
             let heading = path.isEmpty ? "" : " › " + path.joined(separator: " › ")
-            text += "\(mark)[\(source.marker)] \(source.title)\(heading) — \(source.uri) "
+            text += "\(mark)[\(source.marker)] \(source.title)\(heading) — \(source.url ?? source.uri) "
                 + "(characters \(source.startOffset)-\(source.endOffset))\n"
         }
         if !cited.isEmpty { text += "(* cited in the answer)\n" }

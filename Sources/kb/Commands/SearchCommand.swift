@@ -140,7 +140,7 @@ struct SearchCommand: ParsableCommand {
         for (rank, hit) in hits.enumerated() {
             let heading = hit.headingPath.isEmpty ? "" : " › " + hit.headingPath.joined(separator: " › ")
             print("\(rank + 1). \(hit.title)\(heading)  [\(String(format: "%.3f", hit.score))]")
-            print("   \(hit.uri)")
+            print("   \(hit.url ?? hit.uri)")
             print("   \(render(hit.snippet, bold: bold))")
         }
     }
