@@ -1,4 +1,5 @@
 import Foundation
+import KBSupport
 import KBTestSupport
 import XCTest
 @testable import KBLLM
@@ -146,24 +147,6 @@ struct GGUFReference: Decodable {
         let values: [Double]
         let offset: Int
         let byteCount: Int
-    }
-
-    /// Any JSON value.
-    enum JSONValue: Decodable, Equatable {
-        case number(Double), bool(Bool), string(String), array([JSONValue])
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if let bool = try? container.decode(Bool.self) {
-                self = .bool(bool)
-            } else if let number = try? container.decode(Double.self) {
-                self = .number(number)
-            } else if let string = try? container.decode(String.self) {
-                self = .string(string)
-            } else {
-                self = .array(try container.decode([JSONValue].self))
-            }
-        }
     }
 
     // MARK: - Loading

@@ -1,4 +1,5 @@
 import Foundation
+import KBSupport
 import XCTest
 @testable import KBLLM
 
@@ -29,7 +30,7 @@ final class GGUFSyntheticFileTests: XCTestCase {
                 continue
             }
             XCTAssertEqual("\(value.type)", entry.type, entry.key)
-            XCTAssertEqual(try Self.json(value), entry.value, entry.key)
+            XCTAssertEqual(try Self.json(value), entry.value.numbersAsDoubles, entry.key)
             if let array = value.arrayValue {
                 XCTAssertEqual("\(array.elementType)", entry.elementType, entry.key)
                 if let inner = entry.innerElementType {
@@ -94,16 +95,16 @@ final class GGUFSyntheticFileTests: XCTestCase {
     }
 
     /// A GGUF value as the JSON the fixture script wrote for it.
-    static func json(_ value: GGUFValue) throws -> GGUFReference.JSONValue {
+    static func json(_ value: GGUFValue) throws -> JSONValue {
         switch value {
         case .bool(let v): return .bool(v)
         case .string(let v): return .string(v)
-        case .float32(let v): return .number(Double(v))
-        case .float64(let v): return .number(v)
-        case .uint64(let v): return .number(Double(v))
-        case .int64(let v): return .number(Double(v))
+        case .float32(let v): return .double(Double(v))
+        case .float64(let v): return .double(v)
+        case .uint64(let v): return .double(Double(v))
+        case .int64(let v): return .double(Double(v))
         case .array(let array): return .array(try array.values().map(json))
-        default: return .number(Double(value.intValue ?? 0))
+        default: return .double(Double(value.intValue ?? 0))
         }
     }
 }

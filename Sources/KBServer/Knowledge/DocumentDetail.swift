@@ -1,5 +1,6 @@
 import Foundation
 import KBStore
+import KBSupport
 
 /// A stored document as `GET /v1/documents/{id}` returns it.
 struct DocumentDetail: Encodable, Sendable {
@@ -48,36 +49,4 @@ struct DocumentDetail: Encodable, Sendable {
                               text: document.text, charCount: document.charCount, createdAt: document.createdAt,
                               updatedAt: document.updatedAt, chunks: chunks)
     }
-}
-
-/// Any JSON value, decoded and re-encoded faithfully (booleans stay booleans, integers integers).
-enum JSONValue: Codable, Sendable, Equatable {
-    case null, bool(Bool), int(Int64), double(Double), string(String), array([JSONValue]), object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Int64.self) { self = .int(value) }
-        else if let value = try? container.decode(Double.self) { self = .double(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .null: try container.encodeNil()
-        case .bool(let value): try container.encode(value)
-        case .int(let value): try container.encode(value)
-        case .double(let value): try container.encode(value)
-        case .string(let value): try container.encode(value)
-        case .array(let value): try container.encode(value)
-        case .object(let value): try container.encode(value)
-        }
-    }
-
-    /// Parses JSON text; nil when it is not valid JSON.
-    static func parse(_ text: String) -> JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) }
 }
