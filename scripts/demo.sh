@@ -47,7 +47,7 @@ reply = json.load(open(sys.argv[1]))
 print(reply["answer"].strip())
 print()
 for number, source in enumerate(reply["citations"] or reply["sources"], 1):
-    print("  [%s] %s  %s" % (source.get("marker", number), source.get("title", ""), source.get("uri", "")))
+    print("  [%s] %s  %s" % (source.get("marker", number), source.get("title", ""), source.get("url") or source.get("uri", "")))
 usage = reply["usage"]
 print("\n  (%s prompt tokens, %s from the prefix cache, %s generated)"
       % (usage.get("prompt_tokens"), usage.get("cached_prompt_tokens"), usage.get("completion_tokens")))
