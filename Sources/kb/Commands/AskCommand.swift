@@ -1,8 +1,6 @@
 import ArgumentParser
 import COpenBLAS
 import Foundation
-import KBEmbedding
-import KBIngest
 import KBSearch
 import KBServer
 import KBStore
@@ -68,14 +66,7 @@ struct AskCommand: AsyncParsableCommand {
             throw CLIError(error.description)
         }
         openblas_set_num_threads(1)   // one query embedding; the model's threads do the heavy work
-        let embedding = try ModelsOption.activeModelName(store).map { try modelsOption.loadEmbedder($0) }
-        let knowledge: KnowledgeBase
-        do {
-            knowledge = try KnowledgeBase(store: store, embedder: embedding,
-                                          chunker: try modelsOption.chunker(ChunkingOptions(), for: embedding))
-        } catch {
-            throw CLIError("\(error)")
-        }
+        let knowledge = try modelsOption.knowledgeBase(store, embedder: try ModelsOption.activeModelName(store))
         guard let generator = try AnswerModelLoader.load(model, models: modelsOption, threads: threads) else {
             throw CLIError("--model is required")
         }

@@ -106,18 +106,8 @@ struct ServeCommand: AsyncParsableCommand {
         // spin (sched_yield) against the other requests' threads. Measured with bench/serve-search.sh
         // (100k base, 50 clients, hybrid): 26.4 req/s single-threaded vs 18.8 with OpenBLAS's default.
         openblas_set_num_threads(1)
-        var embedding: (any Embedder)?
-        if !noEmbed {
-            let name = try embedder ?? ModelsOption.activeModelName(store) ?? EmbedderCatalog.defaultName
-            embedding = try modelsOption.loadEmbedder(name)
-        }
-        let knowledge: KnowledgeBase
-        do {
-            knowledge = try KnowledgeBase(store: store, embedder: embedding,
-                                             chunker: try modelsOption.chunker(ChunkingOptions(), for: embedding))
-        } catch {
-            throw CLIError("\(error)")
-        }
+        let name = noEmbed ? nil : try embedder ?? ModelsOption.activeModelName(store) ?? EmbedderCatalog.defaultName
+        let knowledge = try modelsOption.knowledgeBase(store, embedder: name)
         let checkTime = String(format: "%.2f s", knowledge.integrityCheckSeconds)
         logger.info("database \(settings.database) passed PRAGMA quick_check in \(checkTime)")
         let generator = try AnswerModelLoader.load(settings.model, models: modelsOption, threads: threads)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KBEmbedding
 import KBIngest
+import KBServer
 import KBStore
 
 /// `--db`, shared by every command that opens a knowledge base.
@@ -48,6 +49,19 @@ struct ModelsOption: ParsableArguments {
     func tokenCounter(for embedder: (any Embedder)?) throws -> any TokenCounting {
         if let embedder, let counter = TokenCounters.counter(for: embedder) { return counter }
         return try loadTokenizer()
+    }
+
+    /// The knowledge base over `store` as `kb serve` and `kb ask` use it: queries embedded with the
+    /// model named `embedder` (none: lexical search only), posted documents chunked for it.
+    func knowledgeBase(_ store: KBDatabase, embedder name: String?) throws -> KnowledgeBase {
+        let embedder = try name.map { try loadEmbedder($0) }
+        do {
+            return try KnowledgeBase(store: store, embedder: embedder, chunker: try chunker(ChunkingOptions(), for: embedder))
+        } catch let error as CLIError {
+            throw error
+        } catch {
+            throw CLIError("\(error)")
+        }
     }
 
     /// A chunker for `embedder`'s tokenizer, its options checked against that model's input limit.

@@ -1,4 +1,5 @@
 import Foundation
+import KBSupport
 import KBTestSupport
 import Yams
 
@@ -65,11 +66,11 @@ struct OpenAPIContract {
         var problems: [String] = []
         if let types = (schema["type"] as? [String]) ?? (schema["type"] as? String).map({ [$0] }) {
             guard types.contains(where: { value.matches($0) }) else {
-                return ["\(location): expected \(types.joined(separator: " or ")), got \(value)"]
+                return ["\(location): expected \(types.joined(separator: " or ")), got \(value.summary)"]
             }
         }
         if let allowed = schema["enum"] as? [Any] {
-            if !allowed.contains(where: { "\($0)" == value.text }) { problems.append("\(location): \(value) not in \(allowed)") }
+            if !allowed.contains(where: { "\($0)" == value.text }) { problems.append("\(location): \(value.summary) not in \(allowed)") }
         }
         if case .object(let object) = value {
             for key in (schema["required"] as? [String]) ?? [] where object[key] == nil {
@@ -93,21 +94,11 @@ struct OpenAPIContract {
 
 }
 
-/// A JSON value as decoded by JSONDecoder, which keeps booleans, integers and other numbers apart.
-enum JSONNode: Decodable, CustomStringConvertible {
-    case null, bool(Bool), int(Int64), double(Double), string(String), array([JSONNode]), object([String: JSONNode])
+/// Response bodies are read as ``JSONValue`` (KBSupport), which keeps booleans, integers and other
+/// numbers apart; the contract checks add type matching and short descriptions.
+typealias JSONNode = JSONValue
 
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Int64.self) { self = .int(value) }
-        else if let value = try? container.decode(Double.self) { self = .double(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONNode].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONNode].self)) }
-    }
-
+extension JSONValue {
     func matches(_ type: String) -> Bool {
         switch (type, self) {
         case ("object", .object), ("array", .array), ("string", .string), ("boolean", .bool), ("integer", .int),
@@ -123,11 +114,12 @@ enum JSONNode: Decodable, CustomStringConvertible {
         case .int(let value): return String(value)
         case .double(let value): return String(value)
         case .bool(let value): return String(value)
-        default: return description
+        default: return summary
         }
     }
 
-    var description: String {
+    /// A short description for failure messages.
+    var summary: String {
         switch self {
         case .null: return "null"
         case .bool(let value): return "\(value)"
