@@ -67,4 +67,24 @@ final class ErrorHandlingTests: XCTestCase {
         let health = try await server.client.request("GET", "/healthz")
         XCTAssertEqual(health.status, 200)
     }
+
+    /// A number that does not fit its field (`-1` for the unsigned seed, `1.5` for top_k) or a value of
+    /// the wrong type is named as such; the body was valid JSON (it was reported as "not valid JSON",
+    /// and an unsigned field's type as "an object").
+    func testValuesOfTheWrongKindAreNamedNotCalledInvalidJSON() async throws {
+        let server = try await TestServer(self)
+        for (body, shown) in [(["question": "logs", "seed": -1] as [String: Any], "-1"), (["question": "logs", "top_k": 1.5], "1.5")] {
+            let response = try await server.client.json("POST", "/v1/ask", body)
+            XCTAssertEqual(response.status, 400, response.text)
+            XCTAssertEqual(response.errorCode, "invalid_field", response.text)
+            XCTAssertTrue(response.errorMessage?.contains(shown) ?? false, response.text)
+            XCTAssertFalse(response.errorMessage?.contains("not valid JSON") ?? true, response.text)
+        }
+        let typed = try await server.client.json("POST", "/v1/ask", ["question": "logs", "seed": "seven"])
+        XCTAssertEqual(typed.status, 400)
+        XCTAssertEqual(typed.errorMessage, "field 'seed' must be a non-negative integer", typed.text)
+        let broken = try await server.client.request("POST", "/v1/ask", headers: ["Content-Type": "application/json"],
+                                                     body: Data(#"{"question": "logs", "seed": }"#.utf8))
+        XCTAssertEqual(broken.errorCode, "invalid_json", "truly invalid JSON is still called so")
+    }
 }

@@ -34,12 +34,41 @@ enum JSONBody {
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch let error as DecodingError {
+            // Foundation reports a number that does not fit the field's type (`-1` for a count,
+            // `1.5` for an integer) without the field's path: the body is valid JSON all the same.
+            if Self.isPathlessCorruption(error), let (field, value) = Self.misfitNumber(T.self, in: data) {
+                throw APIError.badRequest("invalid_field",
+                                          "field '\(field)': \(value) does not fit (a whole number in the field's range is expected)")
+            }
             throw describe(error)
         } catch let error as APIError {
             throw error
         } catch {
             throw APIError.badRequest("invalid_json", "the request body is not valid JSON")
         }
+    }
+
+    private static func isPathlessCorruption(_ error: DecodingError) -> Bool {
+        if case .dataCorrupted(let context) = error { return context.codingPath.isEmpty }
+        return false
+    }
+
+    /// The top-level number that Foundation could not fit into its field, found by leaving out one
+    /// number at a time until the pathless error goes away (only on this error path).
+    private static func misfitNumber<T: Decodable>(_ type: T.Type, in data: Data) -> (field: String, value: String)? {
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+        for (key, value) in object.sorted(by: { $0.key < $1.key }) where value is NSNumber {
+            var without = object
+            without[key] = nil
+            guard let trimmed = try? JSONSerialization.data(withJSONObject: without) else { continue }
+            do {
+                _ = try JSONDecoder().decode(T.self, from: trimmed)
+            } catch let error as DecodingError where isPathlessCorruption(error) {
+                continue
+            } catch {}
+            return (key, "\(value)")
+        }
+        return nil
     }
 
     static func describe(_ error: DecodingError) -> APIError {
@@ -71,7 +100,8 @@ enum JSONBody {
     private static func typeName(_ type: Any.Type) -> String {
         switch type {
         case is String.Type: return "a string"
-        case is Int.Type, is Int64.Type: return "an integer"
+        case is Int.Type, is Int64.Type, is Int32.Type: return "an integer"
+        case is UInt.Type, is UInt64.Type, is UInt32.Type: return "a non-negative integer"
         case is Double.Type, is Float.Type: return "a number"
         case is Bool.Type: return "true or false"
         default:
