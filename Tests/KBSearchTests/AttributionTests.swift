@@ -167,7 +167,7 @@ final class AttributionTests: XCTestCase {
             + "It was written by Li Bai during the Tang dynasty.")
         let scorer = attributor.scorer
         let prepared = scorer.claim(claim, vector: nil)
-        let singles = (0..<scorer.evidence.sentenceCount).map { scorer.support(prepared, spanAt: $0, vectors: nil) }
+        let singles = (0..<scorer.evidence.sentenceCount).map { scorer.support(prepared, spanAt: $0, semantic: nil) }
         let bestSingle = try XCTUnwrap(singles.max())
         XCTAssertGreaterThan(citation.support, bestSingle + SupportScorer.pairMargin)
         XCTAssertLessThan(bestSingle, attributor.threshold)
@@ -326,12 +326,15 @@ final class AttributionTests: XCTestCase {
         XCTAssertEqual(calls.counts, [spanCount, 1], "spans embedded once, then the sentence once")
         XCTAssertEqual(embedded.citations.map(\.marker), [4])
         XCTAssertEqual(lexical.citations.map(\.marker), [4])
-        // support = 0.65 · lexical + 0.35 · clamp((cos − 0.25) / 0.6, 0, 1)
+        // support = 0.85 · lexical + 0.15 · clamp((cos − c̄) / (1 − c̄), 0, 1), c̄ the mean cosine to the sources' sentences
         let lexicalSupport = try XCTUnwrap(lexical.citations.first?.support)
-        let cosine = zip(hashedBagOfWords(sentence.text), hashedBagOfWords(embedded.citations[0].text)).reduce(0) { $0 + $1.0 * $1.1 }
-        let semantic = Double(min(1, max(0, (cosine - 0.25) / 0.6)))
+        let vector = hashedBagOfWords(sentence.text)
+        func cosine(_ text: String) -> Double { Double(zip(vector, hashedBagOfWords(text)).reduce(0) { $0 + $1.0 * $1.1 }) }
+        let texts = withEmbedder.scorer.evidence.sentenceTexts
+        let baseline = texts.map(cosine).reduce(0, +) / Double(texts.count)
+        let semantic = min(1, max(0, (cosine(embedded.citations[0].text) - baseline) / (1 - baseline)))
         XCTAssertGreaterThan(semantic, 0)
-        XCTAssertEqual(embedded.citations[0].support, 0.65 * lexicalSupport + 0.35 * semantic, accuracy: 1e-5)
+        XCTAssertEqual(embedded.citations[0].support, 0.85 * lexicalSupport + 0.15 * semantic, accuracy: 1e-5)
         XCTAssertNotEqual(embedded.citations[0].support, lexicalSupport)
     }
 
