@@ -30,7 +30,11 @@ final class AskCommandTests: XCTestCase {
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         XCTAssertFalse((object["answer"] as? String ?? "").isEmpty)
         let sources = try XCTUnwrap(object["sources"] as? [[String: Any]])
-        XCTAssertEqual(sources.first?["title"] as? String, "Database backups")
+        XCTAssertEqual(sources.first { $0["rank"] as? Int == 1 }?["title"] as? String, "Database backups")
+        XCTAssertNotNil(object["grounded"] as? Bool)
+        let sentences = try XCTUnwrap(object["sentences"] as? [[String: Any]])
+        XCTAssertFalse(sentences.isEmpty, "the answer's sentences, each with its citations")
+        XCTAssertNotNil(object["cited_answer"] as? String)
         XCTAssertTrue(["stop", "length"].contains(object["finish_reason"] as? String ?? ""))
         XCTAssertGreaterThan(((object["usage"] as? [String: Any])?["prompt_tokens"] as? Int) ?? 0, 0)
 

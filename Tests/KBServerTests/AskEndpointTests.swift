@@ -67,22 +67,40 @@ final class AskEndpointTests: XCTestCase {
         XCTAssertEqual(generator.calls, 0)
     }
 
-    func testStreamingSendsTokensThenCitationsAndUsage() async throws {
+    func testStreamingSendsTokensSentencesAsTheyEndThenCitationsAndUsage() async throws {
         let server = try await TestServer(self)
-        let response = try await server.client.json("POST", "/v1/ask", ["question": "How are old logs compressed?", "stream": true])
+        let response = try await server.client.json("POST", "/v1/ask", ["question": "How are old logs compressed, and when does the database backup run?", "stream": true])
         XCTAssertEqual(response.status, 200)
         XCTAssertTrue(response.headers["content-type"]?.hasPrefix("text/event-stream") ?? false)
         let events = SSEEvent.parse(response.text)
         let names = events.map { $0.name ?? "" }
-        let tokens = names.prefix { $0 == "token" }.count
+        let tokens = names.filter { $0 == "token" }.count
         XCTAssertGreaterThan(tokens, 3)
-        XCTAssertEqual(Array(names.dropFirst(tokens)), ["citations", "usage", "done"])
-        let text = events.prefix(tokens).compactMap { $0.json["text"] as? String }.joined()
-        let plain = try await server.client.json("POST", "/v1/ask", ["question": "How are old logs compressed?"])
+        let lastToken = try XCTUnwrap(names.lastIndex(of: "token"))
+        XCTAssertEqual(Array(names[(lastToken + 1)...]).filter { $0 != "sentence" }, ["citations", "usage", "done"])
+        let text = events.filter { $0.name == "token" }.compactMap { $0.json["text"] as? String }.joined()
+        let plain = try await server.client.json("POST", "/v1/ask", ["question": "How are old logs compressed, and when does the database backup run?"])
         XCTAssertEqual(text, plain.json["answer"] as? String, "the streamed pieces add up to the answer")
-        let citations = try XCTUnwrap(events[tokens].json["citations"] as? [[String: Any]])
-        XCTAssertEqual(citations.first?["title"] as? String, "Log rotation")
-        XCTAssertEqual((events[tokens + 1].json["usage"] as? [String: Any])?["completion_tokens"] as? Int, tokens)
+
+        // Each sentence is sent once it is complete: after the tokens that hold all of it, and
+        // before the stream ends when the answer's first sentence ends early.
+        var streamed = 0
+        var sentences: [[String: Any]] = []
+        for event in events {
+            if event.name == "token" { streamed += (event.json["text"] as? String ?? "").unicodeScalars.count }
+            if event.name == "sentence" {
+                XCTAssertLessThanOrEqual(event.json["end"] as? Int ?? .max, streamed, "a sentence is sent after its last token")
+                sentences.append(event.json)
+            }
+        }
+        XCTAssertEqual(sentences.count, 2, "the scripted answer has two sentences: \(text)")
+        XCTAssertLessThan(try XCTUnwrap(names.firstIndex(of: "sentence")), lastToken, "the first sentence comes while tokens still stream")
+        let closing = try XCTUnwrap(events.first { $0.name == "citations" }?.json)
+        XCTAssertEqual((closing["sentences"] as? [[String: Any]])?.count, 2)
+        XCTAssertEqual(closing["grounded"] as? Bool, true)
+        let citations = try XCTUnwrap(closing["citations"] as? [[String: Any]])
+        XCTAssertEqual(Set(citations.compactMap { $0["title"] as? String }), ["Log rotation", "Database backups"])
+        XCTAssertEqual((events.first { $0.name == "usage" }?.json["usage"] as? [String: Any])?["completion_tokens"] as? Int, tokens)
     }
 
     func testBadAskRequests() async throws {

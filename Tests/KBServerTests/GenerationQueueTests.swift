@@ -71,18 +71,4 @@ final class GenerationQueueTests: XCTestCase {
         XCTAssertEqual(queue.counts.active, 1)
         queue.release()
     }
-
-    func testCitationMarkers() {
-        func source(_ n: Int) -> Citation {
-            var citation = Citation(marker: n, hit: .init(uri: "u\(n)", url: nil, title: "t\(n)", score: 1, text: "x", snippet: .init(text: "", highlights: []),
-                                                          documentID: Int64(n), chunkID: Int64(n), ordinal: 0, startOffset: 0,
-                                                          endOffset: 1, headingPath: []))
-            citation.marker = n
-            return citation
-        }
-        let sources = (1...3).map(source)
-        XCTAssertEqual(Citation.cited(in: "A [2] and [1, 3]; not [7], [x] or [", sources: sources).map(\.marker), [2, 1, 3])
-        XCTAssertEqual(Citation.cited(in: "none here", sources: sources).count, 0)
-        XCTAssertEqual(Citation.cited(in: "[3][3] [3]", sources: sources).map(\.marker), [3])
-    }
 }

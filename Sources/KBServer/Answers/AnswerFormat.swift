@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import KBSearch
 import NIOCore
 import KBSupport
 
@@ -8,6 +9,8 @@ import KBSupport
 protocol AnswerFormat: Sendable {
     /// The bytes of one streamed text piece.
     func piece(_ text: String) -> ByteBuffer
+    /// The bytes announcing one complete, attributed sentence (nil: the endpoint has no such event).
+    func sentence(_ sentence: AttributedSentence) -> ByteBuffer?
     /// The events that close a stream (citations, usage, end marker).
     func finish(_ answer: AnswerService.Answer) -> [ByteBuffer]
     /// The event reporting an error after the stream began.
@@ -16,8 +19,10 @@ protocol AnswerFormat: Sendable {
     func response(_ answer: AnswerService.Answer) -> Response
 }
 
-/// `POST /v1/ask`: `token` events with `{"text"}`, then `citations` (`{"citations", "sources"}`),
-/// `usage` (`{"finish_reason", "usage", "model"}`) and `done`; errors as an `error` event.
+/// `POST /v1/ask`: `token` events with `{"text"}` and, as each sentence ends, a `sentence` event
+/// (the sentence with its citations); then `citations` (`{"citations", "sources", "sentences",
+/// "grounded", "cited_answer"}`), `usage` (`{"finish_reason", "usage", "model"}`) and `done`;
+/// errors as an `error` event.
 struct AskFormat: AnswerFormat {
     var sources: [Citation]
     var model: String
@@ -26,9 +31,15 @@ struct AskFormat: AnswerFormat {
         ServerSentEvents.event("token", json: AskTokenEvent(text: text))
     }
 
+    func sentence(_ sentence: AttributedSentence) -> ByteBuffer? {
+        ServerSentEvents.event("sentence", json: sentence)
+    }
+
     func finish(_ answer: AnswerService.Answer) -> [ByteBuffer] {
         [
-            ServerSentEvents.event("citations", json: AskCitationsEvent(citations: answer.citations, sources: sources)),
+            ServerSentEvents.event("citations", json: AskCitationsEvent(citations: answer.citations, sources: sources,
+                                                                        sentences: answer.sentences, grounded: answer.grounded,
+                                                                        citedAnswer: answer.citedText)),
             ServerSentEvents.event("usage", json: AskUsageEvent(finishReason: answer.result.finishReason.rawValue,
                                                                 usage: answer.result.usage, model: model)),
             ServerSentEvents.event("done", data: "{}"),
@@ -40,7 +51,8 @@ struct AskFormat: AnswerFormat {
     }
 
     func response(_ answer: AnswerService.Answer) -> Response {
-        JSONBody.response(AskResponse(answer: answer.text, citations: answer.citations, sources: sources,
+        JSONBody.response(AskResponse(answer: answer.text, citedAnswer: answer.citedText, citations: answer.citations,
+                                      sources: sources, sentences: answer.sentences, grounded: answer.grounded,
                                       finishReason: answer.result.finishReason.rawValue,
                                       usage: answer.result.usage, model: model))
     }
@@ -57,10 +69,10 @@ struct ChatCompletionFormat: AnswerFormat {
     let opened = OnceFlag()
 
     private func chunk(_ delta: ChatCompletionChunk.Delta, finish: String? = nil, usage: ChatUsage? = nil,
-                       citations: [Citation]? = nil) -> ChatCompletionChunk {
+                       citations: [Citation]? = nil, grounded: Bool? = nil) -> ChatCompletionChunk {
         ChatCompletionChunk(id: id, created: created, model: model,
                             choices: [.init(index: 0, delta: delta, finishReason: finish)],
-                            usage: usage, citations: citations)
+                            usage: usage, citations: citations, grounded: grounded)
     }
 
     func piece(_ text: String) -> ByteBuffer {
@@ -71,10 +83,14 @@ struct ChatCompletionFormat: AnswerFormat {
         return buffer
     }
 
+    /// OpenAI's chunks have no place for a sentence; its citations come with the last chunk.
+    func sentence(_ sentence: AttributedSentence) -> ByteBuffer? { nil }
+
     func finish(_ answer: AnswerService.Answer) -> [ByteBuffer] {
         [
             ServerSentEvents.event(nil, json: chunk(.init(), finish: answer.result.finishReason.rawValue,
-                                                    usage: ChatUsage(answer.result.usage), citations: answer.citations)),
+                                                    usage: ChatUsage(answer.result.usage), citations: answer.citations,
+                                                    grounded: answer.grounded)),
             ServerSentEvents.event(nil, data: "[DONE]"),
         ]
     }
@@ -88,7 +104,7 @@ struct ChatCompletionFormat: AnswerFormat {
             id: id, created: created, model: model,
             choices: [.init(index: 0, message: .init(role: "assistant", content: answer.text),
                             finishReason: answer.result.finishReason.rawValue)],
-            usage: ChatUsage(answer.result.usage), citations: answer.citations))
+            usage: ChatUsage(answer.result.usage), citations: answer.citations, grounded: answer.grounded))
     }
 }
 

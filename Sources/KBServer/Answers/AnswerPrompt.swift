@@ -1,18 +1,48 @@
 import Foundation
 import KBSearch
 
-/// Lays out the prompt of a cited answer for KV-cache reuse:
+/// Lays out the prompt of a cited answer for KV-cache reuse and for small models:
 ///
-/// 1. a fixed system prompt, byte-identical for every request, so its keys and values are computed
-///    once and then found in the engine's prefix cache;
+/// 1. a fixed system prompt with the instructions and one worked example, byte-identical for every
+///    request, so its keys and values are computed once and then found in the engine's prefix cache;
 /// 2. the conversation so far (follow-up questions share it as a longer prefix);
-/// 3. one user message with the numbered sources and then the question, the part that changes.
+/// 3. one user message: the numbered sources, then the question.
+///
+/// Each source is its marker line `[n]` and then its ``sourceBlock(_:)``, which depends on the chunk
+/// alone (label, text and the blank line after it), never on its rank or on the question: the same
+/// chunk has the same tokens in every prompt (a newline ends the marker line, the block ends with
+/// its own blank line, and the tokenizer never merges a newline run with the text after it).
+/// Sources come in a stable order, by document and then position (``ordered(_:)``), so prompts that
+/// share chunks share a prefix.
 enum AnswerPrompt {
     static let systemPrompt = """
-        You are kb, an assistant that answers questions using only the numbered sources provided with \
-        each question. Cite the sources you use with their numbers in square brackets, like [1] or [2][3], \
-        right after the statement they support. If the sources do not contain the answer, say that the \
-        knowledge base does not contain it; do not guess. Answer in the language of the question.
+        You are kb, an assistant that answers questions from a company's documents. Each question comes \
+        after numbered sources taken from the documents. Answer in one to three short sentences, using only \
+        facts stated in the sources, and give the exact name, number or value the question asks for. After \
+        each sentence, write the number of the source that states it in square brackets, like [2]. Do not \
+        copy a source's first sentence unless it answers the question. If no source answers the question, \
+        say only: The documents do not say. Answer in the language of the question.
+
+        Example.
+        Sources:
+
+        [1]
+        zstd
+        Package: zstd
+        Version: 1.5.4+dfsg2-5
+        Homepage: https://github.com/facebook/zstd
+
+        Fast lossless compression algorithm.
+
+        [2]
+        lz4
+        Package: lz4
+        Version: 1.9.4-1
+
+        Fast LZ compression algorithm library.
+
+        Question: Which version of zstd does Debian ship?
+        Answer: Debian ships zstd version 1.5.4+dfsg2-5 [1].
         """
 
     /// Said without calling the model when retrieval finds nothing relevant.
@@ -21,7 +51,32 @@ enum AnswerPrompt {
     /// The longest chunk text given to the model, in Unicode scalars (a merged span can be long).
     static let maxSourceScalars = 2000
 
+    /// The sources in prompt order: by document, then by position in it; `marker` numbers them in
+    /// that order (their retrieval `rank` is kept).
+    static func ordered(_ sources: [Citation]) -> [Citation] {
+        sources.sorted { ($0.documentID, $0.startOffset) < ($1.documentID, $1.startOffset) }
+            .enumerated().map { index, source in
+                var source = source
+                source.marker = index + 1
+                return source
+            }
+    }
+
+    /// One source as the model reads it, without its marker: the document title and heading path on
+    /// one line, then the chunk text (cut at ``maxSourceScalars``), then a blank line. A function of
+    /// the chunk only.
+    static func sourceBlock(_ source: Citation) -> String {
+        let heading = source.headingPath.filter { $0 != source.title }
+        let label = ([source.title] + heading).joined(separator: " › ")
+        var text = source.text
+        if text.unicodeScalars.count > maxSourceScalars {
+            text = String(String.UnicodeScalarView(text.unicodeScalars.prefix(maxSourceScalars))) + " …"
+        }
+        return label + "\n" + text + "\n\n"
+    }
+
     /// - Parameters:
+    ///   - sources: in prompt order (``ordered(_:)``), numbered 1…n.
     ///   - extraSystem: a client's own system instructions, appended after the fixed prompt.
     static func messages(question: String, history: [PromptMessage], sources: [Citation],
                          extraSystem: String? = nil) -> [PromptMessage] {
@@ -29,17 +84,11 @@ enum AnswerPrompt {
         if let extraSystem, !extraSystem.isEmpty { system += "\n\n" + extraSystem }
         var messages = [PromptMessage(.system, system)]
         messages += history
-        var context = "Sources:\n"
+        var context = "Sources:\n\n"
         for source in sources {
-            let heading = source.headingPath.filter { $0 != source.title }
-            let label = ([source.title] + heading).joined(separator: " › ")
-            var text = source.text
-            if text.unicodeScalars.count > maxSourceScalars {
-                text = String(String.UnicodeScalarView(text.unicodeScalars.prefix(maxSourceScalars))) + " …"
-            }
-            context += "\n[\(source.marker)] \(label)\n\(text)\n"
+            context += "[\(source.marker)]\n" + sourceBlock(source)
         }
-        context += "\nQuestion: \(question)"
+        context += "Question: \(question)"
         messages.append(PromptMessage(.user, context))
         return messages
     }

@@ -61,7 +61,8 @@ public final class AnswerService: Sendable {
             answer = try await generate(prepared, slot: slot, parameters: parameters, requestStarted: started,
                                         logger: Logger(label: "kb.ask"), onText: onText)
         }
-        return AnswerReport(text: answer.text, citations: answer.citations, sources: prepared.sources, outcome: answer.result)
+        return AnswerReport(text: answer.text, citedText: answer.citedText, citations: answer.citations, sources: prepared.sources,
+                            sentences: answer.sentences, grounded: answer.grounded, outcome: answer.result)
     }
 
     /// The prompt and its sources, or `sources` empty (and no prompt) when nothing relevant was found.
@@ -87,7 +88,7 @@ public final class AnswerService: Sendable {
         let started = ContinuousClock.now
         let (hits, effective) = try await knowledge.search(question, mode: mode, topK: topK ?? contextChunks, filters: filters)
         metrics.recordSearch(mode: effective.rawValue, duration: ContinuousClock.now - started)
-        let sources = hits.enumerated().map { Citation(marker: $0.offset + 1, hit: $0.element) }
+        let sources = AnswerPrompt.ordered(hits.enumerated().map { Citation(marker: $0.offset + 1, rank: $0.offset + 1, hit: $0.element) })
         guard !sources.isEmpty else { return Prepared(prompt: nil, sources: []) }
         let messages = AnswerPrompt.messages(question: question, history: history, sources: sources, extraSystem: extraSystem)
         return Prepared(prompt: try requireGenerator().prepare(messages), sources: sources)
@@ -126,30 +127,58 @@ public final class AnswerService: Sendable {
 
     /// A finished answer.
     struct Answer: Sendable {
+        /// As the model wrote it.
         var text: String
+        /// With verified and added markers (``AnswerGrounding/citedText(_:)``).
+        var citedText: String
+        /// The sources some sentence cites, in order of first mention.
         var citations: [Citation]
+        /// Each sentence with its citations.
+        var sentences: [AttributedSentence]
+        /// Whether sources support the answer (``AnswerGrounding/grounded``).
+        var grounded: Bool
         var result: GenerationOutcome
+
+        init(text: String, sources: [Citation], sentences: [AttributedSentence], result: GenerationOutcome) {
+            let grounding = AnswerGrounding(sentences: sentences)
+            self.text = text
+            self.citedText = grounding.citedText(text)
+            self.citations = grounding.citedSources(sources)
+            self.sentences = sentences
+            self.grounded = grounding.grounded
+            self.result = result
+        }
     }
 
     /// Generates in `slot` (given back here, whatever happens). `onText` gets each
-    /// piece; when it throws (the client left) generation stops. The generation runs in a task of
+    /// piece, `onSentence` each sentence once it is complete and attributed; when either throws (the
+    /// client left) generation stops. The generation runs in a task of
     /// its own, cancelled when the calling task is cancelled (the client hung up, the request timed
     /// out) or when the server shuts down (then this throws the 503 ``shuttingDown`` error).
     func generate(_ prepared: Prepared, slot: GenerationSlot, parameters: GenerationParameters,
                   requestStarted: ContinuousClock.Instant, logger: Logger,
-                  onText: @escaping @Sendable (String) async throws -> Void) async throws -> Answer {
+                  onText: @escaping @Sendable (String) async throws -> Void,
+                  onSentence: @escaping @Sendable (AttributedSentence) async throws -> Void = { _ in }) async throws -> Answer {
         let started = ContinuousClock.now
         let firstToken = FirstTokenClock()
         let collected = TextCollector()
+        let attribution = AnswerAttribution(sources: prepared.sources, embedder: knowledge.engine.embedder)
+        // The sources' sentences are embedded while the model reads its prompt (BLAS work: off the
+        // concurrency pool, like every blocking call).
+        let warmUp = Task { [knowledge] in try? await knowledge.offload { attribution.prepare() } }
         do {
             let generator = try requireGenerator()
             guard let prompt = prepared.prompt else { throw CancellationError() }
             let generation = Task {
-                try await generator.generate(prompt, parameters: parameters) { piece in
+                let outcome = try await generator.generate(prompt, parameters: parameters) { piece in
                     firstToken.mark()
                     collected.append(piece)
                     try await onText(piece)
+                    for sentence in attribution.append(piece) { try await onSentence(sentence) }
                 }
+                await warmUp.value
+                for sentence in attribution.finish() { try await onSentence(sentence) }
+                return outcome
             }
             let registration = running.register { generation.cancel() }
             defer { running.unregister(registration) }
@@ -164,7 +193,7 @@ public final class AnswerService: Sendable {
             metrics.recordGeneration(timeToFirstToken: ttft, decodeDuration: firstToken.instant.map { finished - $0 } ?? .zero,
                                      usage: result.usage)
             let text = collected.text
-            return Answer(text: text, citations: Citation.cited(in: text, sources: prepared.sources), result: result)
+            return Answer(text: text, sources: prepared.sources, sentences: attribution.sentences, result: result)
         } catch {
             slot.release(seconds: (ContinuousClock.now - started).seconds)
             if running.isShuttingDown {
@@ -191,7 +220,7 @@ public final class AnswerService: Sendable {
     }
 
     /// The answer given without the model when retrieval found nothing.
-    static let nothingFoundAnswer = Answer(text: AnswerPrompt.nothingFound, citations: [],
+    static let nothingFoundAnswer = Answer(text: AnswerPrompt.nothingFound, sources: [], sentences: [],
                                            result: GenerationOutcome(finishReason: .stop,
                                                                     usage: GenerationUsage(promptTokens: 0, completionTokens: 0)))
 }
@@ -218,22 +247,33 @@ final class TextCollector: Sendable {
 public struct AnswerReport: Sendable, Encodable {
     /// The answer as generated.
     public var text: String
+    /// The answer with verified citations: the model's markers as `[n]`, those kb added as `[^n]`,
+    /// and a note at the end when no source supports it.
+    public var citedText: String
     /// The sources the answer cites, in order of first mention, with their exact document spans.
     public var citations: [Citation]
     /// Every source given to the model (empty when nothing relevant was found).
     public var sources: [Citation]
+    /// Each answer sentence with the source spans that support it.
+    public var sentences: [AttributedSentence]
+    /// False when no source supports the answer's claims (or it makes none: kb declined).
+    public var grounded: Bool
     /// Why generation ended, and the token counts.
     public var outcome: GenerationOutcome
 
     enum CodingKeys: String, CodingKey {
-        case text = "answer", citations, sources, finishReason = "finish_reason", usage
+        case text = "answer", citedText = "cited_answer", citations, sources, sentences, grounded
+        case finishReason = "finish_reason", usage
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(text, forKey: .text)
+        try container.encode(citedText, forKey: .citedText)
         try container.encode(citations, forKey: .citations)
         try container.encode(sources, forKey: .sources)
+        try container.encode(sentences, forKey: .sentences)
+        try container.encode(grounded, forKey: .grounded)
         try container.encode(outcome.finishReason.rawValue, forKey: .finishReason)
         try container.encode(outcome.usage, forKey: .usage)
     }

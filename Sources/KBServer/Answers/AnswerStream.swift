@@ -25,18 +25,20 @@ extension AnswerService {
                 try await writer.finish(nil)
                 return
             }
-            let (pieces, continuation) = AsyncStream<String>.makeStream()
+            let (events, continuation) = AsyncStream<ByteBuffer>.makeStream()
             do {
                 let answer = try await withThrowingTaskGroup(of: Answer.self) { group in
                     group.addTask { [self] in
                         defer { continuation.finish() }
                         return try await generate(prepared, slot: slot, parameters: parameters,
                                                   requestStarted: requestStarted, logger: logger) { text in
-                            continuation.yield(text)
+                            continuation.yield(format.piece(text))
+                        } onSentence: { sentence in
+                            if let event = format.sentence(sentence) { continuation.yield(event) }
                         }
                     }
-                    for await text in pieces {
-                        try await writer.write(format.piece(text))   // throws when the client has gone: cancels the child
+                    for await event in events {
+                        try await writer.write(event)   // throws when the client has gone: cancels the child
                     }
                     guard let answer = try await group.next() else { throw CancellationError() }
                     return answer

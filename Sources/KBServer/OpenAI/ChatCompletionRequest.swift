@@ -69,6 +69,8 @@ struct ChatCompletion: Encodable, Sendable {
     var usage: ChatUsage
     /// kb's extension: the sources the answer cites, with exact document spans.
     var citations: [Citation]
+    /// kb's extension: whether sources support the answer (``AnswerGrounding/grounded``).
+    var grounded: Bool
 }
 
 struct ChatUsage: Encodable, Sendable {
@@ -124,6 +126,8 @@ struct ChatCompletionChunk: Encodable, Sendable {
     var choices: [Choice]
     var usage: ChatUsage?
     var citations: [Citation]?
+    /// On the last chunk, with `citations`.
+    var grounded: Bool?
 }
 
 /// `GET /v1/models`.

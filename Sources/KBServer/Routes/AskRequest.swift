@@ -55,21 +55,32 @@ func generationParameters(maxTokens: Int?, temperature: Double?, topP: Double? =
 /// The non-streaming answer of `POST /v1/ask`.
 struct AskResponse: Encodable, Sendable {
     var answer: String
+    var citedAnswer: String
     var citations: [Citation]
     var sources: [Citation]
+    var sentences: [AttributedSentence]
+    var grounded: Bool
     var finishReason: String
     var usage: GenerationUsage
     var model: String
 
     enum CodingKeys: String, CodingKey {
-        case answer, citations, sources, finishReason = "finish_reason", usage, model
+        case answer, citedAnswer = "cited_answer", citations, sources, sentences, grounded
+        case finishReason = "finish_reason", usage, model
     }
 }
 
-/// Streaming events of `/v1/ask` after the tokens.
+/// Streaming events of `/v1/ask` after the tokens: the whole answer's citations and grounding.
 struct AskCitationsEvent: Encodable, Sendable {
     var citations: [Citation]
     var sources: [Citation]
+    var sentences: [AttributedSentence]
+    var grounded: Bool
+    var citedAnswer: String
+
+    enum CodingKeys: String, CodingKey {
+        case citations, sources, sentences, grounded, citedAnswer = "cited_answer"
+    }
 }
 
 struct AskUsageEvent: Encodable, Sendable {

@@ -12,9 +12,11 @@ struct AskCommand: AsyncParsableCommand {
         commandName: "ask",
         abstract: "Answer a question from the knowledge base with a local model, citing its sources.",
         discussion: """
-            The answer streams to stdout as it is generated, then its sources: the passages given to
-            the model, numbered as the answer cites them ([n]), each with its document and the exact
-            span (character offsets) of the passage. The same retrieval, prompt and model as
+            The answer streams to stdout as it is generated. Then each sentence with the passage that
+            supports it, as kb checked it: [n] is a citation the model wrote and kb verified, [^n] one
+            kb added (the model cited nothing there, or cited a source that does not say it); a note
+            follows when no source supports the answer. Last, the sources: the passages given to the
+            model, each with its document and the exact span (character offsets) of the passage. The same retrieval, prompt and model as
             POST /v1/ask of kb serve. When nothing in the base is relevant, kb says so without the model.
 
             Example:
@@ -86,7 +88,37 @@ struct AskCommand: AsyncParsableCommand {
             try printJSON(report)
             return
         }
-        output.write(Data(("\n\n" + Self.sourcesText(report)).utf8))
+        output.write(Data(("\n\n" + Self.checkedText(report) + Self.sourcesText(report)).utf8))
+    }
+
+    /// Each sentence that needs support, with the span that gives it (or a warning), and the
+    /// answer's grounding.
+    static func checkedText(_ report: AnswerReport) -> String {
+        guard !report.sources.isEmpty, !report.sentences.isEmpty else { return "" }
+        var text = "Checked:\n"
+        for sentence in report.sentences where sentence.needsSupport || !sentence.citations.isEmpty {
+            text += "  \"\(sentence.text)\"\n"
+            if sentence.citations.isEmpty {
+                text += "      not supported by any source\n"
+            }
+            for citation in sentence.citations {
+                let mark = citation.origin == .model ? "[\(citation.marker)]" : "[^\(citation.marker)]"
+                let moved = citation.replacedMarker.map { " (the model wrote [\($0)])" } ?? ""
+                var span = citation.text.replacingOccurrences(of: "\n", with: " ")
+                if span.count > 100 { span = String(span.prefix(100)) + "…" }
+                text += "      \(mark) support \(String(format: "%.2f", citation.support))\(moved), "
+                    + "characters \(citation.startOffset)-\(citation.endOffset): \"\(span)\"\n"
+            }
+            if !sentence.droppedMarkers.isEmpty {
+                text += "      removed: " + sentence.droppedMarkers.map { "[\($0)]" }.joined(separator: " ") + "\n"
+            }
+        }
+        if !report.grounded {
+            text += report.sentences.contains(where: \.needsSupport)
+                ? "No passage of the knowledge base supports this answer; do not rely on it.\n"
+                : "The model declined to answer from these sources.\n"
+        }
+        return text + "\n"
     }
 
     /// The sources under the answer: cited ones marked, each with its document and span.

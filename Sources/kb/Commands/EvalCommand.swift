@@ -2,85 +2,41 @@ import ArgumentParser
 import Foundation
 import KBEmbedding
 import KBIngest
-import KBSearch
 import KBStore
 
-/// `kb eval`: retrieval quality on a BEIR-format test set.
+/// `kb eval`: every evaluation in one shape, `kb eval retrieval|answers DIR`. Plain `kb eval DIR`
+/// is `kb eval retrieval DIR`.
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Measure retrieval quality (nDCG@10, Recall@10/100, MRR@10) on a BEIR-format set.",
-        discussion: """
-            DATASET_DIR holds corpus.jsonl ({"_id", "title", "text"}), queries.jsonl ({"_id", "text"}) and
-            qrels/test.tsv. The corpus is ingested into --db first (nothing to do when it is already
-            there), then every judged query runs in each mode. corpora/build-debian-eval.sh builds the
-            standard set: Debian package synopses as queries, their long descriptions as documents.
-            """)
+        abstract: "Measure retrieval (kb eval retrieval) or cited answers (kb eval answers) on a test set.",
+        subcommands: [EvalRetrievalCommand.self, EvalAnswersCommand.self],
+        defaultSubcommand: EvalRetrievalCommand.self)
+}
 
-    @OptionGroup var modelsOption: ModelsOption
-    @OptionGroup var tuning: SearchTuningOptions
-
-    @Option(name: .long, help: ArgumentHelp("Knowledge-base file (default: DATASET_DIR/kb-eval.sqlite).", valueName: "file"))
-    var db: String?
-
-    @Option(name: .long, parsing: .upToNextOption, help: "Modes to evaluate.")
-    var modes: [SearchMode] = [.lexical, .vector, .hybrid]
-
-    @Option(name: .long, help: ArgumentHelp("Embedding model of a new --db (default: \(EmbedderCatalog.defaultName)); an existing base keeps its own.", valueName: "name"))
-    var embedder: String?
-
-    @Option(name: .long, help: ArgumentHelp("Evaluate only the first N judged queries.", valueName: "n"))
-    var limit: Int?
-
-    @Flag(name: .long, help: "Print as JSON: {\"queries\": N, \"modes\": {\"lexical\": {\"ndcg_at_10\", …}, …}}.")
-    var json = false
-
-    @Argument(help: ArgumentHelp("The BEIR-format folder.", valueName: "dataset-dir"))
-    var datasetDirectory: String
-
-    struct Output: Encodable {
-        var queries: Int
-        var modes: [String: RetrievalMetrics]
-        var meanLatencyMilliseconds: [String: Double]
-
-        enum CodingKeys: String, CodingKey {
-            case queries, modes, meanLatencyMilliseconds = "mean_latency_ms"
-        }
-    }
-
-    func run() throws {
-        let directory = URL(fileURLWithPath: datasetDirectory, isDirectory: true)
-        var dataset: BEIRDataset
-        do {
-            dataset = try BEIRDataset(directory: directory)
-        } catch let error as EvaluationError {
-            throw CLIError(error.description)
-        }
-        if let limit { dataset.queries = Array(dataset.queries.prefix(max(1, limit))) }
-        let path = db ?? directory.appendingPathComponent("kb-eval.sqlite").path
-        let store: KBDatabase
-        do {
-            store = try KBDatabase(path: path)
-        } catch let error as StoreError {
-            throw CLIError(error.description)
-        }
-
-        // Ingest the corpus (idempotent) with the base's embedding model.
-        let needVectors = modes.contains(where: { $0 != .lexical })
+/// The documents of a test set, put into its knowledge base before a run.
+enum EvalCorpus {
+    /// Ingests `file` into `store` (nothing to do when it is already there) with the base's
+    /// embedding model, else `embedder`, else the default one.
+    /// - Parameters:
+    ///   - loadVectors: false when only lexical search will run (no model is loaded, no vectors made).
+    /// - Returns: the name of the embedding model of the base (nil when none was loaded).
+    static func ingest(_ file: URL, into store: KBDatabase, path: String, embedder requested: String?, loadVectors: Bool,
+                       models: ModelsOption, quiet: Bool) throws -> String? {
         let activeModel = try ModelsOption.activeModelName(store)
-        if let embedder, let activeModel, embedder != activeModel {
-            throw CLIError("\(path) searches with \(activeModel), not \(embedder): use another --db, or switch it with "
-                           + "`kb reembed --db \(path) --model \(embedder)`")
+        if let requested, let activeModel, requested != activeModel {
+            throw CLIError("\(path) searches with \(activeModel), not \(requested): use another --db, or switch it with "
+                           + "`kb reembed --db \(path) --model \(requested)`")
         }
-        let modelName = activeModel ?? embedder ?? EmbedderCatalog.defaultName
-        let embedder = needVectors ? try modelsOption.loadEmbedder(modelName) : nil
-        let chunker = try modelsOption.chunker(ChunkingOptions(), for: embedder)
+        let modelName = activeModel ?? requested ?? EmbedderCatalog.defaultName
+        let embedder = loadVectors ? try models.loadEmbedder(modelName) : nil
+        let chunker = try models.chunker(ChunkingOptions(), for: embedder)
         let pipeline = IngestPipeline(store: store, chunker: chunker, options: IngestOptions(), embedder: embedder)
         var bar = ProgressBar()
-        let showProgress = !json && StandardError.isTerminal
-        let report = try pipeline.run([dataset.corpusFile.path]) { if showProgress { bar.update($0) } }
+        let showProgress = !quiet && StandardError.isTerminal
+        let report = try pipeline.run([file.path]) { if showProgress { bar.update($0) } }
         if showProgress { bar.finish() }
-        if !json && report.added + report.updated > 0 {
+        if !quiet && report.added + report.updated > 0 {
             StandardError.write("ingested the corpus into \(path): \(report.added) added, \(report.updated) updated, "
                                 + "\(report.embedded) chunks embedded\n")
         }
@@ -88,31 +44,6 @@ struct EvalCommand: ParsableCommand {
             StandardError.write("warning: \(report.failed) corpus records failed to ingest (first: "
                                 + "\(report.failures[0].source): \(report.failures[0].reason))\n")
         }
-
-        let engine = try tuning.engine(store, models: modelsOption, needVectors: needVectors)
-        let evaluator = Evaluator(engine: engine)
-        let results = try evaluator.evaluate(dataset, modes: modes, filters: tuning.filters) { mode, done in
-            if showProgress && (done % 50 == 0 || done == dataset.queries.count) {
-                StandardError.write("\r\u{1B}[2K\(mode.rawValue): \(done)/\(dataset.queries.count) queries")
-            }
-        }
-        if showProgress { StandardError.write("\r\u{1B}[2K") }
-        let output = Output(queries: dataset.queries.count,
-                            modes: Dictionary(uniqueKeysWithValues: results.map { ($0.key.rawValue, $0.value.metrics) }),
-                            meanLatencyMilliseconds: Dictionary(uniqueKeysWithValues: results.map {
-                                ($0.key.rawValue, $0.value.meanLatencyMilliseconds)
-                            }))
-        if json {
-            try printJSON(output)
-            return
-        }
-        print("\(dataset.queries.count) queries, \(directory.lastPathComponent)")
-        print("mode      nDCG@10  Recall@10  Recall@100  MRR@10  ms/query")
-        for mode in modes {
-            guard let result = results[mode] else { continue }
-            let m = result.metrics
-            print(String(format: "%-8@  %7.4f  %9.4f  %10.4f  %6.4f  %8.1f", mode.rawValue, m.ndcgAt10, m.recallAt10,
-                         m.recallAt100, m.mrrAt10, result.meanLatencyMilliseconds))
-        }
+        return loadVectors ? modelName : nil
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 @testable import KBServer
 
 /// A deterministic stand-in for the language model. Its answer is a function of the prompt: it
-/// cites the first source as `[1]` and the last as `[n]`, quoting their first words, one word per
+/// cites the first source as `[1]` and the last as `[n]`, quoting the first words of their text, one word per
 /// piece, and it models a prefix cache by counting the words shared with the previous prompt. It
 /// records every prompt and how each generation ended, can wait between pieces (to be interrupted)
 /// and can be held at a gate (to fill the queue).
@@ -33,10 +33,10 @@ final class ScriptedGenerator: AnswerGenerator, @unchecked Sendable {
         let user = messages.last?.content ?? ""
         var sources: [(marker: Int, words: [Substring])] = []
         let lines = user.split(separator: "\n", omittingEmptySubsequences: false)
-        for (index, line) in lines.enumerated() where line.hasPrefix("[") {
-            guard let close = line.firstIndex(of: "]"), let marker = Int(line[line.index(after: line.startIndex)..<close]),
-                  index + 1 < lines.count else { continue }
-            sources.append((marker, lines[index + 1].split(separator: " ").prefix(4).map { $0 }))
+        // Each source is a line "[n]", a line with its label, then its text.
+        for (index, line) in lines.enumerated() where line.hasPrefix("[") && line.hasSuffix("]") {
+            guard let marker = Int(line.dropFirst().dropLast()), index + 2 < lines.count else { continue }
+            sources.append((marker, lines[index + 2].split(separator: " ").prefix(4).map { $0 }))
         }
         guard let first = sources.first, let last = sources.last else { return "No sources." }
         var text = "According to the knowledge base, " + first.words.joined(separator: " ") + " [\(first.marker)]."
