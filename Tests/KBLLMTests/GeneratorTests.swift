@@ -86,6 +86,36 @@ final class GeneratorTests: XCTestCase {
         XCTAssertEqual(full.finishReason, .length)
     }
 
+    func testSuppressedFirstTokensAreBarredFromTheFirstStepOnly() throws {
+        /// Prefers `first` at every step, and `second` next.
+        struct TwoChoices: TokenLogitsSource {
+            let vocabularySize: Int
+            let first: Int32
+            let second: Int32
+            var contextLength = 1_000
+            mutating func prefill(_ prompt: [Int32]) throws -> [Float] { logits() }
+            mutating func evaluateNext(_ token: Int32) throws -> [Float] { logits() }
+            func logits() -> [Float] {
+                var logits = [Float](repeating: 0, count: vocabularySize)
+                logits[Int(first)] = 10
+                logits[Int(second)] = 5
+                return logits
+            }
+        }
+        let (tokenizer, generator) = try smolLM()
+        let bracket = try XCTUnwrap(tokenizer.encode("[").first)
+        let word = try XCTUnwrap(tokenizer.encode(" yes").first)
+        var source = TwoChoices(vocabularySize: tokenizer.vocabularySize, first: bracket, second: word)
+        var options = greedy(maxTokens: 3)
+        options.suppressedFirstTokens = [bracket, -1, Int32(tokenizer.vocabularySize)]   // out-of-range ids are ignored
+        let result = try generator.generate(prompt: "Cite:", options: options, source: &source)
+        XCTAssertEqual(result.tokens, [word, bracket, bracket], "barred from the first step only")
+
+        var plain = TwoChoices(vocabularySize: tokenizer.vocabularySize, first: bracket, second: word)
+        XCTAssertEqual(try generator.generate(prompt: "Cite:", options: greedy(maxTokens: 3), source: &plain).tokens,
+                       [bracket, bracket, bracket])
+    }
+
     func testAStopStringAcrossTokensEndsTheTextBeforeIt() throws {
         let (tokenizer, generator) = try smolLM()
         let script = tokenizer.encode("Answer: 42\nQuestion: next")

@@ -95,3 +95,23 @@ final class AnswerPromptTests: XCTestCase {
         XCTAssertEqual(declined.citedText("The documents do not say."), "The documents do not say.")
     }
 }
+
+/// The local engine's answers cannot open with a citation marker or end before they begin.
+final class AnswerStartTests: XCTestCase {
+    func testTheTokensAnAnswerCannotStartWith() throws {
+        let generator = try LocalModelGenerator(path: try TestSupport.modelPath("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"))
+        let tokenizer = generator.model.tokenizer
+        let banned = Set(generator.answerCannotStartWith)
+        for text in ["[", " [", "[1", "\n[", "\n\n", " "] {
+            for id in tokenizer.encodeLiteral(text + "1] x").prefix(1) {
+                XCTAssertTrue(banned.contains(id), "\(text.debugDescription) starts a marker or blank space")
+            }
+        }
+        for text in ["The", " The", "1", "《", "Debian"] {
+            XCTAssertFalse(banned.contains(tokenizer.encodeLiteral(text)[0]), "\(text.debugDescription) may start an answer")
+        }
+        let endOfTurn = try XCTUnwrap(tokenizer.id(of: "<|im_end|>"))
+        XCTAssertTrue(banned.contains(endOfTurn), "an answer cannot be empty")
+        XCTAssertLessThan(banned.count, 2_000, "only marker-like tokens, out of \(tokenizer.vocabularySize)")
+    }
+}

@@ -6,6 +6,9 @@ public struct GenerationOptions: Sendable {
     public var sampling: SamplingParameters = SamplingParameters()
     /// Texts that end the generation; the first occurrence and everything after it are dropped.
     public var stopStrings: [String] = []
+    /// Tokens the first generated token may not be: their logits are set to −∞ for that one step
+    /// (e.g. an answer may not open with a citation marker, or end before it begins).
+    public var suppressedFirstTokens: [Int32] = []
     /// Whether the tokenizer adds the model's BOS token before a text prompt (as llama.cpp does).
     public var addSpecialTokens = true
 

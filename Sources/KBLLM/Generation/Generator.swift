@@ -82,6 +82,9 @@ public struct Generator: Sendable {
         timings.promptMilliseconds = (clock.now - promptStart).milliseconds
         var firstTokenAt: ContinuousClock.Instant?
 
+        for token in options.suppressedFirstTokens where token >= 0 && Int(token) < logits.count {
+            logits[Int(token)] = -.infinity
+        }
         while true {
             let token = sampler.sample(logits)
             sampler.accept(token)

@@ -3,8 +3,9 @@ import KBSearch
 
 /// Lays out the prompt of a cited answer for KV-cache reuse and for small models:
 ///
-/// 1. a fixed system prompt with the instructions and one worked example, byte-identical for every
-///    request, so its keys and values are computed once and then found in the engine's prefix cache;
+/// 1. a fixed system prompt with the instructions, then one worked example as a first turn, byte-identical
+///    for every request, so their keys and values are computed once and then found in the engine's
+///    prefix cache;
 /// 2. the conversation so far (follow-up questions share it as a longer prefix);
 /// 3. one user message: the numbered sources, then the question.
 ///
@@ -16,40 +17,49 @@ import KBSearch
 /// share chunks share a prefix.
 enum AnswerPrompt {
     static let systemPrompt = """
-        You are kb, an assistant that answers questions from a company's documents. Each question comes \
-        after numbered sources taken from the documents. Answer in one to three short sentences, using only \
-        facts stated in the sources, and give the exact name, number or value the question asks for. After \
-        each sentence, write the number of the source that states it in square brackets, like [2]. Do not \
-        copy a source's first sentence unless it answers the question. If no source answers the question, \
-        say only: The documents do not say. Answer in the language of the question.
-
-        Example.
-        Sources:
-
-        [1]
-        zstd
-        Package: zstd
-        Version: 1.5.4+dfsg2-5
-        Homepage: https://github.com/facebook/zstd
-
-        Fast lossless compression algorithm.
-
-        [2]
-        lz4
-        Package: lz4
-        Version: 1.9.4-1
-
-        Fast LZ compression algorithm library.
-
-        Question: Which version of zstd does Debian ship?
-        Answer: Debian ships zstd version 1.5.4+dfsg2-5 [1].
+        You are kb, an assistant that answers questions from a company's documents. The user gives numbered \
+        sources taken from the documents, then a question. Answer the question in one or two short sentences, \
+        using only facts stated in the sources, and give the exact value the question asks for (a name, \
+        number, version, address or date) as the source writes it. End each sentence with the number of the \
+        source it comes from in square brackets, like [2]. If no source mentions what the question asks \
+        about, say: The documents do not say. Answer in the language of the question.
         """
+
+    /// A worked example, given as the first turn of every conversation (fixed, so it is cached with
+    /// the system prompt). Its topic is far from any knowledge base's, so that it is not copied.
+    static let example = [
+        PromptMessage(.user, """
+            Sources:
+
+            [1]
+            Office network › VPN
+            Staff connect to the office VPN with WireGuard. The server is vpn.example.com on port 51820.
+
+            [2]
+            Printers
+            The colour printer on the third floor is named hp-3f-colour.
+
+            Question: Which port does the VPN server use?
+            """),
+        PromptMessage(.assistant, "The VPN server uses port 51820 [1]."),
+    ]
 
     /// Said without calling the model when retrieval finds nothing relevant.
     static let nothingFound = "I found nothing relevant to this question in the knowledge base, so I cannot answer it from its documents."
 
     /// The longest chunk text given to the model, in Unicode scalars (a merged span can be long).
     static let maxSourceScalars = 2000
+
+    /// Sources scoring below this share of the best one are left out: when the first is decisive,
+    /// the model reads it alone instead of being misled by near-misses (and reads a shorter prompt).
+    static let relativeScoreFloor = 0.5
+
+    /// The retrieved chunks worth giving the model: those within ``relativeScoreFloor`` of the best
+    /// score (the best one always), in rank order.
+    static func selected(_ hits: [SearchHit]) -> [SearchHit] {
+        guard let best = hits.first?.score else { return [] }
+        return hits.enumerated().filter { $0.offset == 0 || $0.element.score >= best * relativeScoreFloor }.map(\.element)
+    }
 
     /// The sources in prompt order: by document, then by position in it; `marker` numbers them in
     /// that order (their retrieval `rank` is kept).
@@ -82,7 +92,7 @@ enum AnswerPrompt {
                          extraSystem: String? = nil) -> [PromptMessage] {
         var system = systemPrompt
         if let extraSystem, !extraSystem.isEmpty { system += "\n\n" + extraSystem }
-        var messages = [PromptMessage(.system, system)]
+        var messages = [PromptMessage(.system, system)] + example
         messages += history
         var context = "Sources:\n\n"
         for source in sources {

@@ -88,7 +88,9 @@ public final class AnswerService: Sendable {
         let started = ContinuousClock.now
         let (hits, effective) = try await knowledge.search(question, mode: mode, topK: topK ?? contextChunks, filters: filters)
         metrics.recordSearch(mode: effective.rawValue, duration: ContinuousClock.now - started)
-        let sources = AnswerPrompt.ordered(hits.enumerated().map { Citation(marker: $0.offset + 1, rank: $0.offset + 1, hit: $0.element) })
+        let sources = AnswerPrompt.ordered(AnswerPrompt.selected(hits).enumerated().map {
+            Citation(marker: $0.offset + 1, rank: $0.offset + 1, hit: $0.element)
+        })
         guard !sources.isEmpty else { return Prepared(prompt: nil, sources: []) }
         let messages = AnswerPrompt.messages(question: question, history: history, sources: sources, extraSystem: extraSystem)
         return Prepared(prompt: try requireGenerator().prepare(messages), sources: sources)

@@ -13,6 +13,9 @@ public final class LocalModelGenerator: AnswerGenerator {
     public let model: LanguageModel
     private let template: ChatTemplate
     private let generator: Generator
+    /// Tokens an answer may not begin with: a citation marker (`[`, after any spaces), only spaces
+    /// and newlines, or the end of the turn. Small models otherwise answer with a bare `[1]`, or with nothing.
+    let answerCannotStartWith: [Int32]
 
     /// - Parameters:
     ///   - model: the loaded model.
@@ -23,6 +26,17 @@ public final class LocalModelGenerator: AnswerGenerator {
         self.modelID = modelID
         self.template = try ChatTemplate(model: model)
         self.generator = Generator(model: model)
+        self.answerCannotStartWith = Self.tokensThatCannotStartAnAnswer(model.tokenizer) + generator.endOfGeneration.tokens.sorted()
+    }
+
+    /// The vocabulary's tokens whose text, after leading spaces and newlines, begins with `[` or is empty.
+    static func tokensThatCannotStartAnAnswer(_ tokenizer: BPETokenizer) -> [Int32] {
+        (0..<Int32(tokenizer.vocabularySize)).filter { id in
+            let bytes = tokenizer.bytes(of: id)
+            guard !bytes.isEmpty else { return false }   // control tokens (not text) are left alone
+            let first = bytes.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D }
+            return first == nil || first == UInt8(ascii: "[")
+        }
     }
 
     /// Loads a GGUF file.
@@ -58,6 +72,7 @@ public final class LocalModelGenerator: AnswerGenerator {
                          onText: @Sendable (String) async throws -> Void) async throws -> GenerationOutcome {
         let tokens = try prompt.tokens ?? prepare(prompt.messages).tokens ?? []
         var options = GenerationOptions(maxTokens: parameters.maxTokens)
+        options.suppressedFirstTokens = answerCannotStartWith
         if parameters.temperature <= 0 {
             options.sampling = .greedy
         } else {

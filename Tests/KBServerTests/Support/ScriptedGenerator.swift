@@ -2,7 +2,7 @@ import Foundation
 @testable import KBServer
 
 /// A deterministic stand-in for the language model. Its answer is a function of the prompt: it
-/// cites the first source as `[1]` and the last as `[n]`, quoting the first words of their text, one word per
+/// quotes the first words of the first source's text with `[1]` and of the last's with `[n]`, one word per
 /// piece, and it models a prefix cache by counting the words shared with the previous prompt. It
 /// records every prompt and how each generation ended, can wait between pieces (to be interrupted)
 /// and can be held at a gate (to fill the queue).
@@ -36,11 +36,13 @@ final class ScriptedGenerator: AnswerGenerator, @unchecked Sendable {
         // Each source is a line "[n]", a line with its label, then its text.
         for (index, line) in lines.enumerated() where line.hasPrefix("[") && line.hasSuffix("]") {
             guard let marker = Int(line.dropFirst().dropLast()), index + 2 < lines.count else { continue }
-            sources.append((marker, lines[index + 2].split(separator: " ").prefix(4).map { $0 }))
+            sources.append((marker, lines[index + 2].split(separator: " ").prefix(8).map { $0 }))
         }
         guard let first = sources.first, let last = sources.last else { return "No sources." }
-        var text = "According to the knowledge base, " + first.words.joined(separator: " ") + " [\(first.marker)]."
-        if last.marker != first.marker { text += " Also " + last.words.joined(separator: " ") + " [\(last.marker)]." }
+        // One sentence quoting the first source and one quoting the last (or, with one source, its next words).
+        var text = first.words.prefix(4).joined(separator: " ") + " [\(first.marker)]."
+        let second = last.marker != first.marker ? last.words.prefix(4) : first.words.dropFirst(4).prefix(4)
+        if !second.isEmpty { text += " " + second.joined(separator: " ") + " [\(last.marker)]." }
         return text
     }
 
