@@ -224,6 +224,29 @@ final class AttributionTests: XCTestCase {
         XCTAssertEqual(attributed[1].droppedMarkers, [2])
     }
 
+    func testWordsThatRepeatTheQuestionNeedNoSupport() {
+        let debian = AttributionSource(marker: 1, documentID: 7, chunkID: 70, text: """
+            Package: dictconv
+            Version: 0.2-7.2
+            Maintainer: Francesco Namuri <francesco@namuri.it>
+
+            convert a dictionary file type to another dictionary file type
+            """, startOffset: 0)
+        let answer = "The person who maintains dictconv for the Debian project is Francesco Namuri [1]."
+        let blind = Attributor(sources: [debian, tangPoem], embed: nil).attribute(answer: answer)[0]
+        XCTAssertFalse(blind.supported, "person, project and Debian are in no source")
+        let asked = Attributor(sources: [debian, tangPoem], embed: nil,
+                               question: "Which person or team maintains dictconv in the Debian project?").attribute(answer: answer)[0]
+        XCTAssertTrue(asked.supported, "what the answer adds to the question (the name) is in the source")
+        XCTAssertEqual(asked.citations.map(\.origin), [.model])
+        // Repeating the question does not support a wrong value.
+        let wrong = Attributor(sources: [debian, tangPoem], embed: nil,
+                               question: "Which person or team maintains dictconv in the Debian project?")
+            .attribute(answer: "The person who maintains dictconv for the Debian project is Ritesh Raj Sarraf [1].")[0]
+        XCTAssertFalse(wrong.supported)
+        XCTAssertEqual(wrong.droppedMarkers, [1])
+    }
+
     func testChineseSentenceIsAttributedByCharacterBigrams() {
         let sentence = attributor().attribute(answer: "李白的《静夜思》描写了诗人望月思念家乡。")[0]
         XCTAssertEqual(sentence.citations.map(\.marker), [3])

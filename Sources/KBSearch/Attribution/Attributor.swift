@@ -127,13 +127,14 @@ public final class Attributor: Sendable {
     ///     each answer sentence once. If it throws or returns the wrong number of vectors, attribution
     ///     is lexical only.
     ///   - threshold: the support a citation needs to count as verified.
+    ///   - question: what was asked; the answer's words that repeat it weigh less (``SupportScorer``).
     /// - Complexity: O(total source length) to cut and index the sources.
     public init(sources: [AttributionSource], embed: (@Sendable ([String]) throws -> [[Float]])?,
-                threshold: Double = Attributor.defaultThreshold) {
+                threshold: Double = Attributor.defaultThreshold, question: String = "") {
         self.sources = sources
         self.embed = embed
         self.threshold = threshold
-        self.scorer = SupportScorer(evidence: EvidenceSpans(sources: sources))
+        self.scorer = SupportScorer(evidence: EvidenceSpans(sources: sources), question: question)
         var sourceOfMarker: [Int: Int] = [:]
         for (index, source) in sources.enumerated() where sourceOfMarker[source.marker] == nil {
             sourceOfMarker[source.marker] = index

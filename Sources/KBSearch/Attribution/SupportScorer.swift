@@ -11,6 +11,9 @@ import KBStore
 ///                v(x) = 2 for a token with a digit, else 1
 ///     semantic = clamp((cos(a, s) − c̄) / (1 − c̄), 0, 1),  c̄ = mean cos(a, s') over the sources' sentences
 ///
+/// - Terms and exact tokens of the answer sentence that the question already holds weigh
+///   ``questionTermWeight`` of their weight: an answer restates its question ("The English meaning
+///   of 盈余 is …", "Debian ships zstd version …"); what needs support is what it adds.
 /// - A, S: the content terms of the answer sentence and of the span (``SupportTerms``: words from
 ///   ``QueryTerms/parse(_:)`` without stopwords, lightly stemmed; each CJK run as its character
 ///   bigrams, since a whole run rarely repeats verbatim). R is the recall of the *answer's* terms:
@@ -35,6 +38,8 @@ struct SupportScorer: Sendable {
     static let embeddingShare = 0.15
     /// How much more a two-sentence span must score to be preferred to a one-sentence span.
     static let pairMargin = 0.05
+    /// The weight of an answer term that the question holds too, relative to its own.
+    static let questionTermWeight = 0.25
 
     /// An answer sentence prepared for scoring against every span.
     struct Claim {
@@ -58,22 +63,33 @@ struct SupportScorer: Sendable {
     }
 
     let evidence: EvidenceSpans
+    /// The question's terms and exact tokens (lowercased), discounted in answers.
+    let questionTerms: Set<String>
+    let questionExact: Set<[Unicode.Scalar]>
+
+    init(evidence: EvidenceSpans, question: String = "") {
+        self.evidence = evidence
+        questionTerms = Set(SupportTerms.of(question))
+        questionExact = Set(SupportTerms.exactTokens(question))
+    }
 
     func claim(_ text: String, vector: [Float]?) -> Claim {
         var claim = Claim(vector: vector)
         var known: [(id: Int32, weight: Double)] = []
         for term in SupportTerms.of(text) {
+            let discount = questionTerms.contains(term) ? Self.questionTermWeight : 1
             if let id = evidence.termIDs[term] {
-                let weight = evidence.weights[Int(id)]
+                let weight = evidence.weights[Int(id)] * discount
                 known.append((id, weight))
                 claim.totalWeight += weight
             } else {
-                claim.totalWeight += evidence.missingWeight
+                claim.totalWeight += evidence.missingWeight * discount
             }
         }
         claim.terms = known.sorted { $0.id < $1.id }
         claim.exact = SupportTerms.exactTokens(text).map { token in
-            (token, token.contains { $0.value >= 0x30 && $0.value <= 0x39 } ? Self.numberWeight : 1)
+            let weight = token.contains { $0.value >= 0x30 && $0.value <= 0x39 } ? Self.numberWeight : 1
+            return (token, questionExact.contains(token) ? weight * Self.questionTermWeight : weight)
         }
         claim.exactWeight = claim.exact.reduce(0) { $0 + $1.weight }
         return claim

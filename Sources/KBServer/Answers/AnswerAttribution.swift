@@ -17,15 +17,17 @@ final class AnswerAttribution: Sendable {
     /// - Parameters:
     ///   - sources: the sources in prompt order (their markers are the model's numbers).
     ///   - embedder: the base's embedding model (nil: lexical support only).
-    init(sources: [Citation], embedder: (any Embedder)?) {
+    ///   - question: what was asked (an answer's words that repeat it need no support).
+    init(sources: [Citation], embedder: (any Embedder)?, question: String) {
         let spans = sources.map { source in
             AttributionSource(marker: source.marker, documentID: source.documentID, chunkID: source.chunkID,
                               text: source.text, startOffset: source.startOffset)
         }
         if let embedder {
-            attributor = Attributor(sources: spans, embed: { @Sendable texts in try embedder.embed(texts, kind: .query) })
+            attributor = Attributor(sources: spans, embed: { @Sendable texts in try embedder.embed(texts, kind: .query) },
+                                    question: question)
         } else {
-            attributor = Attributor(sources: spans, embed: nil)
+            attributor = Attributor(sources: spans, embed: nil, question: question)
         }
     }
 

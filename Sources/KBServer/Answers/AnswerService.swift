@@ -69,6 +69,8 @@ public final class AnswerService: Sendable {
     struct Prepared: Sendable {
         var prompt: PreparedPrompt?
         var sources: [Citation]
+        /// The question the sources were retrieved for.
+        var question: String
         var nothingFound: Bool { sources.isEmpty }
     }
 
@@ -91,9 +93,9 @@ public final class AnswerService: Sendable {
         let sources = AnswerPrompt.ordered(AnswerPrompt.selected(hits).enumerated().map {
             Citation(marker: $0.offset + 1, rank: $0.offset + 1, hit: $0.element)
         })
-        guard !sources.isEmpty else { return Prepared(prompt: nil, sources: []) }
+        guard !sources.isEmpty else { return Prepared(prompt: nil, sources: [], question: question) }
         let messages = AnswerPrompt.messages(question: question, history: history, sources: sources, extraSystem: extraSystem)
-        return Prepared(prompt: try requireGenerator().prepare(messages), sources: sources)
+        return Prepared(prompt: try requireGenerator().prepare(messages), sources: sources, question: question)
     }
 
     /// Takes a generation slot or answers 429 with `Retry-After` (503 `shutting_down` once the server stops).
@@ -164,7 +166,8 @@ public final class AnswerService: Sendable {
         let started = ContinuousClock.now
         let firstToken = FirstTokenClock()
         let collected = TextCollector()
-        let attribution = AnswerAttribution(sources: prepared.sources, embedder: knowledge.engine.embedder)
+        let attribution = AnswerAttribution(sources: prepared.sources, embedder: knowledge.engine.embedder,
+                                            question: prepared.question)
         // The sources' sentences are embedded while the model reads its prompt (BLAS work: off the
         // concurrency pool, like every blocking call).
         let warmUp = Task { [knowledge] in try? await knowledge.offload { attribution.prepare() } }
