@@ -37,6 +37,9 @@ final class EvalAnswersCommandTests: XCTestCase {
             let value = try XCTUnwrap(open[key] as? Double, key)
             XCTAssertTrue(value >= 0 && (key.hasSuffix("_s") || value <= 1), "\(key) = \(value)")
         }
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(open["median_answer_tokens"] as? Double), 1)
+        let attribution = try XCTUnwrap(open["median_attribution_ms"] as? Double, "time from the last token to the finished attribution")
+        XCTAssertTrue(attribution >= 0 && attribution <= (open["max_attribution_ms"] as? Double ?? -1))
         let closed = try XCTUnwrap(summary["closed_book"] as? [String: Any])
         XCTAssertEqual(closed["questions"] as? Int, 3)
         XCTAssertEqual(closed["evidence_recall"] as? Double, 0, "the closed-book model sees no sources")

@@ -58,10 +58,14 @@ public enum AnswerScoring {
         /// Seconds from the request to the first piece of the answer, and to its end.
         public var timeToFirstToken: Double?
         public var totalSeconds: Double
+        /// Tokens in the answer.
+        public var answerTokens: Int
+        /// Seconds from the answer's last piece to its finished attribution (the last sentence's).
+        public var attributionSeconds: Double?
 
         public init(question: AnswerQuestionSet.Question, answer: String, abstained: Bool, claimSentences: Int,
                     citedSentences: Int, citedDocuments: [String], evidenceRetrieved: Bool,
-                    timeToFirstToken: Double?, totalSeconds: Double) {
+                    timeToFirstToken: Double?, totalSeconds: Double, answerTokens: Int = 0, attributionSeconds: Double? = nil) {
             self.question = question
             self.answer = answer
             self.abstained = abstained
@@ -71,6 +75,8 @@ public enum AnswerScoring {
             self.evidenceRetrieved = evidenceRetrieved
             self.timeToFirstToken = timeToFirstToken
             self.totalSeconds = totalSeconds
+            self.answerTokens = answerTokens
+            self.attributionSeconds = attributionSeconds
         }
 
         /// Right when a reference answer is contained; nil for questions without one, or unanswerable ones.
@@ -100,13 +106,19 @@ public enum AnswerScoring {
         public var evidenceRecall: Double?
         public var medianTimeToFirstToken: Double?
         public var medianTotalSeconds: Double?
+        /// Median answer length, tokens.
+        public var medianAnswerTokens: Double?
+        /// Median and largest time from an answer's last piece to its finished attribution, milliseconds.
+        public var medianAttributionMilliseconds: Double?
+        public var maxAttributionMilliseconds: Double?
 
         enum CodingKeys: String, CodingKey {
             case questions, accuracy, scoredQuestions = "scored_questions", citationCoverage = "citation_coverage"
             case citationPrecision = "citation_precision", citations, abstention
             case unanswerableQuestions = "unanswerable_questions", falseAbstention = "false_abstention"
             case evidenceRecall = "evidence_recall", medianTimeToFirstToken = "median_ttft_s"
-            case medianTotalSeconds = "median_total_s"
+            case medianTotalSeconds = "median_total_s", medianAnswerTokens = "median_answer_tokens"
+            case medianAttributionMilliseconds = "median_attribution_ms", maxAttributionMilliseconds = "max_attribution_ms"
         }
     }
 
@@ -132,7 +144,10 @@ public enum AnswerScoring {
             falseAbstention: ratio(answerable.filter(\.abstained).count, answerable.count),
             evidenceRecall: ratio(answerable.filter(\.evidenceRetrieved).count, answerable.count),
             medianTimeToFirstToken: median(observations.compactMap(\.timeToFirstToken)),
-            medianTotalSeconds: median(observations.map(\.totalSeconds)))
+            medianTotalSeconds: median(observations.map(\.totalSeconds)),
+            medianAnswerTokens: median(observations.map { Double($0.answerTokens) }),
+            medianAttributionMilliseconds: median(observations.compactMap(\.attributionSeconds)).map { $0 * 1000 },
+            maxAttributionMilliseconds: observations.compactMap(\.attributionSeconds).max().map { $0 * 1000 })
     }
 
     static func median(_ values: [Double]) -> Double? {

@@ -43,6 +43,9 @@ struct EvalAnswersCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Run only the first N questions of the split.", valueName: "n"))
     var limit: Int?
 
+    @Option(name: .customLong("kinds"), parsing: .upToNextOption, help: ArgumentHelp("Run only questions of these kinds (e.g. faq).", valueName: "kind"))
+    var onlyKinds: [String] = []
+
     @Option(name: .long, help: "The most tokens in each answer.")
     var maxTokens: Int = 64
 
@@ -107,7 +110,7 @@ struct EvalAnswersCommand: AsyncParsableCommand {
         } catch let error as EvaluationError {
             throw CLIError(error.description)
         }
-        var questions = set.questions.filter { split == "all" || $0.split == split }
+        var questions = set.questions.filter { (split == "all" || $0.split == split) && (onlyKinds.isEmpty || onlyKinds.contains($0.kind)) }
         if let limit { questions = Array(questions.prefix(max(1, limit))) }
         guard !questions.isEmpty else { throw CLIError("\(directory.path): no \(split) questions") }
 
@@ -136,10 +139,13 @@ struct EvalAnswersCommand: AsyncParsableCommand {
             if showProgress { StandardError.write("\r\u{1B}[2Kquestion \(n + 1)/\(questions.count)") }
             let started = ContinuousClock.now
             let firstPiece = Locked<ContinuousClock.Instant?>(nil)
+            let lastPiece = Locked<ContinuousClock.Instant?>(nil)
             let report: AnswerReport
             do {
                 report = try await answers.ask(question.question, topK: topK, parameters: parameters) { _ in
-                    firstPiece.withLock { if $0 == nil { $0 = .now } }
+                    let now = ContinuousClock.now
+                    firstPiece.withLock { if $0 == nil { $0 = now } }
+                    lastPiece.withLock { $0 = now }
                 }
             } catch let error as APIError {
                 throw CLIError("question \(question.id): \(error.message)")
@@ -153,7 +159,9 @@ struct EvalAnswersCommand: AsyncParsableCommand {
                     sentence.citations.compactMap { citation in report.sources.first { $0.marker == citation.marker }?.uri }
                 },
                 evidenceRetrieved: report.sources.contains { question.evidence.contains($0.uri) },
-                timeToFirstToken: firstPiece.current.map { ($0 - started).seconds }, totalSeconds: (ended - started).seconds)
+                timeToFirstToken: firstPiece.current.map { ($0 - started).seconds }, totalSeconds: (ended - started).seconds,
+                answerTokens: report.outcome.usage.completionTokens,
+                attributionSeconds: report.sources.isEmpty ? nil : lastPiece.current.map { (ended - $0).seconds })
             open.append(observation)
             records?.withLock { $0.append(Record(run: "open_book", observation: observation, correct: observation.correct,
                                                  sentences: report.sentences, sources: report.sources.map(\.uri))) }
@@ -231,12 +239,15 @@ struct EvalAnswersCommand: AsyncParsableCommand {
         let o = summary.openBook
         var text = "\(summary.dataset) \(summary.split): \(o.questions) questions (\(o.scoredQuestions) with a reference answer, "
             + "\(o.unanswerableQuestions) unanswerable), model \(summary.model)\n"
-        text += "run          accuracy  coverage  precision  abstention  false_abst  evidence@k  ttft_s  total_s\n"
+        text += "run          accuracy  coverage  precision  abstention  false_abst  evidence@k  ttft_s  total_s  tokens  attrib_ms(med/max)\n"
         func row(_ name: String, _ s: AnswerScoring.Summary) -> String {
             name.padding(toLength: 12, withPad: " ", startingAt: 0)
                 + " \(cell(s.accuracy))     \(cell(s.citationCoverage))     \(cell(s.citationPrecision))      "
                 + "\(cell(s.abstention))       \(cell(s.falseAbstention))       \(cell(s.evidenceRecall))     "
-                + "\(seconds(s.medianTimeToFirstToken))    \(seconds(s.medianTotalSeconds))\n"
+                + "\(seconds(s.medianTimeToFirstToken))    \(seconds(s.medianTotalSeconds))    "
+                + "\(s.medianAnswerTokens.map { String(format: "%4.0f", $0) } ?? "   -")    "
+                + "\(s.medianAttributionMilliseconds.map { String(format: "%.1f", $0) } ?? "-")/"
+                + "\(s.maxAttributionMilliseconds.map { String(format: "%.1f", $0) } ?? "-")\n"
         }
         text += row("open book", o)
         if let closed = summary.closedBook { text += row("closed book", closed) }
