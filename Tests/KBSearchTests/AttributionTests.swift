@@ -247,6 +247,30 @@ final class AttributionTests: XCTestCase {
         XCTAssertEqual(wrong.droppedMarkers, [1])
     }
 
+    func testANearMissRecordDoesNotSupportAClaimAboutAnotherSubject() {
+        let dictconv = AttributionSource(marker: 1, documentID: 7, chunkID: 70, text: """
+            Package: dictconv
+            Version: 0.2-7.2
+            Maintainer: Francesco Namuri <francesco@namuri.it>
+
+            convert a dictionary file type to another dictionary file type
+            """, startOffset: 0)
+        let dico = AttributionSource(marker: 2, documentID: 8, chunkID: 80, text: """
+            Package: dico
+            Version: 2.11-3
+            Maintainer: Ritesh Raj Sarraf <rrs@debian.org>
+
+            RFC 2229 compliant modular dictionary server
+            """, startOffset: 0)
+        let attributor = Attributor(sources: [dictconv, dico], embed: nil,
+                                    question: "Which person or team maintains dictconv in Debian?")
+        let wrong = attributor.attribute(answer: "Dictconv is maintained by Ritesh Raj Sarraf [2].")[0]
+        XCTAssertFalse(wrong.supported, "dico's record names its own maintainer, not dictconv's: \(wrong.citations)")
+        let right = attributor.attribute(answer: "Dictconv is maintained by Francesco Namuri [2].")[0]
+        XCTAssertEqual(right.citations.map(\.marker), [1], "the marker moves to the record that says it")
+        XCTAssertEqual(right.citations.first?.replacedMarker, 2)
+    }
+
     func testChineseSentenceIsAttributedByCharacterBigrams() {
         let sentence = attributor().attribute(answer: "李白的《静夜思》描写了诗人望月思念家乡。")[0]
         XCTAssertEqual(sentence.citations.map(\.marker), [3])

@@ -11,9 +11,14 @@ import KBStore
 ///                v(x) = 2 for a token with a digit, else 1
 ///     semantic = clamp((cos(a, s) − c̄) / (1 − c̄), 0, 1),  c̄ = mean cos(a, s') over the sources' sentences
 ///
-/// - Terms and exact tokens of the answer sentence that the question already holds weigh
-///   ``questionTermWeight`` of their weight: an answer restates its question ("The English meaning
-///   of 盈余 is …", "Debian ships zstd version …"); what needs support is what it adds.
+/// - Terms and exact tokens of the answer sentence that the question holds and no source does weigh
+///   ``questionTermWeight`` of their weight: an answer restates its question ("the person who
+///   maintains dictconv for the Debian project is …"), and its wording need not be in a source.
+///   Question terms that a source holds keep their weight, and more: they name what the sentence is
+///   about (its anchors: `dictconv` in "Dictconv is maintained by …"), and a span that holds none
+///   of the sentence's anchors is a near-miss (another package's record, with its own maintainer).
+///   Its support is scaled by ½ + ½·(the anchors' weighted share in the span), so
+///   a record about something else cannot verify a claim about the subject asked about.
 /// - A, S: the content terms of the answer sentence and of the span (``SupportTerms``: words from
 ///   ``QueryTerms/parse(_:)`` without stopwords, lightly stemmed; each CJK run as its character
 ///   bigrams, since a whole run rarely repeats verbatim). R is the recall of the *answer's* terms:
@@ -52,6 +57,8 @@ struct SupportScorer: Sendable {
         var exactWeight = 0.0
         /// The sentence's unit embedding, when there is an embedder.
         var vector: [Float]?
+        /// Terms of the sentence that the question holds and some source does (sorted by id, weighted).
+        var anchors: [(id: Int32, weight: Double)] = []
 
         var isEmpty: Bool { totalWeight == 0 }
     }
@@ -63,30 +70,38 @@ struct SupportScorer: Sendable {
     }
 
     let evidence: EvidenceSpans
-    /// The question's terms and exact tokens (lowercased), discounted in answers.
+    /// The question's terms and exact tokens (lowercased) that no source holds, discounted in answers.
     let questionTerms: Set<String>
     let questionExact: Set<[Unicode.Scalar]>
+    /// The question's terms that some source holds: the anchors of a sentence that repeats them.
+    let questionAnchors: Set<Int32>
+    /// How much a span with none of a sentence's anchors keeps of its support.
+    static let anchorlessShare = 0.5
 
     init(evidence: EvidenceSpans, question: String = "") {
         self.evidence = evidence
-        questionTerms = Set(SupportTerms.of(question))
-        questionExact = Set(SupportTerms.exactTokens(question))
+        let terms = SupportTerms.of(question)
+        questionAnchors = Set(terms.compactMap { evidence.termIDs[$0] })
+        questionTerms = Set(terms.filter { evidence.termIDs[$0] == nil })
+        questionExact = Set(SupportTerms.exactTokens(question).filter { token in
+            !evidence.lowered.contains { SupportTerms.contains($0, 0..<$0.count, word: token) }
+        })
     }
 
     func claim(_ text: String, vector: [Float]?) -> Claim {
         var claim = Claim(vector: vector)
         var known: [(id: Int32, weight: Double)] = []
         for term in SupportTerms.of(text) {
-            let discount = questionTerms.contains(term) ? Self.questionTermWeight : 1
             if let id = evidence.termIDs[term] {
-                let weight = evidence.weights[Int(id)] * discount
+                let weight = evidence.weights[Int(id)]
                 known.append((id, weight))
                 claim.totalWeight += weight
             } else {
-                claim.totalWeight += evidence.missingWeight * discount
+                claim.totalWeight += evidence.missingWeight * (questionTerms.contains(term) ? Self.questionTermWeight : 1)
             }
         }
         claim.terms = known.sorted { $0.id < $1.id }
+        claim.anchors = claim.terms.filter { questionAnchors.contains($0.id) }
         claim.exact = SupportTerms.exactTokens(text).map { token in
             let weight = token.contains { $0.value >= 0x30 && $0.value <= 0x39 } ? Self.numberWeight : 1
             return (token, questionExact.contains(token) ? weight * Self.questionTermWeight : weight)
@@ -106,14 +121,27 @@ struct SupportScorer: Sendable {
             if a == b { covered += claim.terms[i].weight; i += 1; j += 1 } else if a < b { i += 1 } else { j += 1 }
         }
         let recall = covered / claim.totalWeight
-        guard !claim.exact.isEmpty else { return recall }
+        let anchoring = anchorShare(claim, span)
+        guard !claim.exact.isEmpty else { return recall * anchoring }
         let text = evidence.lowered[span.source]
         var found = 0.0
         for (token, weight) in claim.exact where SupportTerms.contains(text, span.start..<span.end, word: token) {
             found += weight
         }
         let exact = found / claim.exactWeight
-        return (1 - Self.exactShare) * recall + Self.exactShare * exact
+        return ((1 - Self.exactShare) * recall + Self.exactShare * exact) * anchoring
+    }
+
+    /// 1 when the span holds the claim's anchors (or it has none), down to ``anchorlessShare`` when it
+    /// holds none of them.
+    func anchorShare(_ claim: Claim, _ span: EvidenceSpan) -> Double {
+        guard !claim.anchors.isEmpty else { return 1 }
+        var covered = 0.0, total = 0.0
+        for anchor in claim.anchors {
+            total += anchor.weight
+            if span.terms.contains(anchor.id) { covered += anchor.weight }
+        }
+        return Self.anchorlessShare + (1 - Self.anchorlessShare) * covered / total
     }
 
     /// The semantic part of each span's support (see the type's formula), or nil without vectors.
