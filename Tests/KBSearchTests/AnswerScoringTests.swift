@@ -17,6 +17,19 @@ final class AnswerScoringTests: XCTestCase {
         XCTAssertTrue(AnswerScoring.contains("Ｆｕｌｌ width 1.5", anyOf: ["full WIDTH 1.5"]), "NFKC and case")
     }
 
+    func testAnswersThatAreOnlyMarkersOrCopyAnOpeningSentence() {
+        XCTAssertTrue(AnswerScoring.isOnlyMarkers("[1]"))
+        XCTAssertTrue(AnswerScoring.isOnlyMarkers(" [1][2]. "))
+        XCTAssertFalse(AnswerScoring.isOnlyMarkers("Version 1.2 [1]."))
+        XCTAssertFalse(AnswerScoring.isOnlyMarkers("The documents do not say."))
+        let sources = ["Logrotate rotates the log files every night. Old logs are compressed with gzip.",
+                       "The database backup runs at midnight."]
+        XCTAssertTrue(AnswerScoring.copiesOpening("Logrotate rotates the log files every night [1].", of: sources))
+        XCTAssertTrue(AnswerScoring.copiesOpening("The database backup runs at midnight.", of: sources))
+        XCTAssertFalse(AnswerScoring.copiesOpening("Old logs are compressed with gzip [1].", of: sources), "not the opening")
+        XCTAssertFalse(AnswerScoring.copiesOpening("At midnight [2].", of: sources), "too short to be a copy")
+    }
+
     private func question(_ id: String, answerable: Bool = true, answers: [String] = ["42"], evidence: [String] = ["doc"]) -> AnswerQuestionSet.Question {
         .init(id: id, question: "?", answers: answers, evidence: evidence, answerable: answerable, split: "dev", kind: "k", lang: "en")
     }

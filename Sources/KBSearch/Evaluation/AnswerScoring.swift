@@ -62,6 +62,10 @@ public enum AnswerScoring {
         public var answerTokens: Int
         /// Seconds from the answer's last piece to its finished attribution (the last sentence's).
         public var attributionSeconds: Double?
+        /// The answer is nothing but citation markers, or it copies a source's opening sentence
+        /// instead of answering (``isOnlyMarkers(_:)``, ``copiesOpening(_:of:)``).
+        public var onlyMarkers = false
+        public var copiesOpening = false
 
         public init(question: AnswerQuestionSet.Question, answer: String, abstained: Bool, claimSentences: Int,
                     citedSentences: Int, citedDocuments: [String], evidenceRetrieved: Bool,
@@ -111,6 +115,9 @@ public enum AnswerScoring {
         /// Median and largest time from an answer's last piece to its finished attribution, milliseconds.
         public var medianAttributionMilliseconds: Double?
         public var maxAttributionMilliseconds: Double?
+        /// Answers that are only markers, and answers that copy a source's opening sentence.
+        public var onlyMarkers = 0
+        public var copiedOpenings = 0
 
         enum CodingKeys: String, CodingKey {
             case questions, accuracy, scoredQuestions = "scored_questions", citationCoverage = "citation_coverage"
@@ -119,6 +126,7 @@ public enum AnswerScoring {
             case evidenceRecall = "evidence_recall", medianTimeToFirstToken = "median_ttft_s"
             case medianTotalSeconds = "median_total_s", medianAnswerTokens = "median_answer_tokens"
             case medianAttributionMilliseconds = "median_attribution_ms", maxAttributionMilliseconds = "max_attribution_ms"
+            case onlyMarkers = "only_markers", copiedOpenings = "copied_openings"
         }
     }
 
@@ -147,7 +155,29 @@ public enum AnswerScoring {
             medianTotalSeconds: median(observations.map(\.totalSeconds)),
             medianAnswerTokens: median(observations.map { Double($0.answerTokens) }),
             medianAttributionMilliseconds: median(observations.compactMap(\.attributionSeconds)).map { $0 * 1000 },
-            maxAttributionMilliseconds: observations.compactMap(\.attributionSeconds).max().map { $0 * 1000 })
+            maxAttributionMilliseconds: observations.compactMap(\.attributionSeconds).max().map { $0 * 1000 },
+            onlyMarkers: observations.filter(\.onlyMarkers).count, copiedOpenings: observations.filter(\.copiesOpening).count)
+    }
+
+    /// Whether `answer` holds nothing but citation markers (`[1]`, `[2][3]`) and punctuation.
+    public static func isOnlyMarkers(_ answer: String) -> Bool {
+        let text = answer.replacingOccurrences(of: #"\[\^?[0-9 ,]*\]"#, with: "", options: .regularExpression)
+        return normalize(text).isEmpty && answer.contains("[")
+    }
+
+    /// Whether `answer` (markers aside) is the opening sentence of one of `sources`, or its first
+    /// 8 words or more: a copy instead of an answer.
+    public static func copiesOpening(_ answer: String, of sources: [String]) -> Bool {
+        let text = normalize(answer.replacingOccurrences(of: #"\[\^?[0-9 ,]*\]"#, with: "", options: .regularExpression))
+        guard text.split(separator: " ").count >= 4 else { return false }
+        for source in sources {
+            guard let opening = AnswerSentences.split(source, final: true).sentences.first else { continue }
+            let first = normalize(opening.text)
+            if first == text { return true }
+            let words = text.split(separator: " ")
+            if words.count >= 8, first.hasPrefix(text) || text.hasPrefix(first) { return true }
+        }
+        return false
     }
 
     static func median(_ values: [Double]) -> Double? {

@@ -152,7 +152,7 @@ struct EvalAnswersCommand: AsyncParsableCommand {
             }
             let ended = ContinuousClock.now
             let claims = report.sentences.filter(\.needsSupport)
-            let observation = AnswerScoring.Observation(
+            var observation = AnswerScoring.Observation(
                 question: question, answer: report.text, abstained: !report.grounded,
                 claimSentences: claims.count, citedSentences: claims.filter { !$0.citations.isEmpty }.count,
                 citedDocuments: report.sentences.flatMap { sentence in
@@ -162,6 +162,8 @@ struct EvalAnswersCommand: AsyncParsableCommand {
                 timeToFirstToken: firstPiece.current.map { ($0 - started).seconds }, totalSeconds: (ended - started).seconds,
                 answerTokens: report.outcome.usage.completionTokens,
                 attributionSeconds: report.sources.isEmpty ? nil : lastPiece.current.map { (ended - $0).seconds })
+            observation.onlyMarkers = AnswerScoring.isOnlyMarkers(report.text)
+            observation.copiesOpening = AnswerScoring.copiesOpening(report.text, of: report.sources.map(\.text))
             open.append(observation)
             records?.withLock { $0.append(Record(run: "open_book", observation: observation, correct: observation.correct,
                                                  sentences: report.sentences, sources: report.sources.map(\.uri))) }
@@ -251,6 +253,7 @@ struct EvalAnswersCommand: AsyncParsableCommand {
         }
         text += row("open book", o)
         if let closed = summary.closedBook { text += row("closed book", closed) }
+        text += "open book: \(o.onlyMarkers) answers only markers, \(o.copiedOpenings) copy a source's opening sentence\n"
         text += "accuracy by kind (open / closed):\n"
         for (kind, values) in summary.accuracyByKind.sorted(by: { $0.key < $1.key }) {
             text += "  \(kind.padding(toLength: 20, withPad: " ", startingAt: 0)) \(cell(values[0])) / \(cell(values.count > 1 ? values[1] : nil))\n"
