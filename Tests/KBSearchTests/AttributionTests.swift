@@ -271,6 +271,38 @@ final class AttributionTests: XCTestCase {
         XCTAssertEqual(right.citations.first?.replacedMarker, 2)
     }
 
+    func testASentenceThatOnlyRestatesTheQuestionClaimsNothing() {
+        let record = AttributionSource(marker: 1, documentID: 3, chunkID: 30, text: """
+            Package: kdegames-card-data-kf5
+            Version: 4:22.12.3-1
+            Section: games
+            """, startOffset: 0)
+        let attributor = Attributor(sources: [record], embed: nil,
+                                    question: "What version of the package sumatra is in Debian 12 (bookworm)?")
+        let sentence = attributor.attribute(answer: "The package sumatra is in Debian 12 (bookworm) [1].")[0]
+        XCTAssertFalse(sentence.needsSupport)
+        XCTAssertEqual(sentence.citations, [])
+        XCTAssertEqual(sentence.droppedMarkers, [1])
+        // Without the question, the same sentence is a claim (and the record does not support it).
+        XCTAssertTrue(Attributor(sources: [record], embed: nil).attribute(answer: "The package sumatra is in Debian 12 (bookworm).")[0].needsSupport)
+    }
+
+    func testAValueTheSpanDoesNotHoldIsNotSupportedByIt() {
+        let appstream = AttributionSource(marker: 1, documentID: 5, chunkID: 50, text: """
+            Package: appstream-glib-doc
+            Maintainer: Matthias Klumpp <mak@debian.org>
+            Homepage: https://github.com/hughsie/appstream-glib
+            """, startOffset: 0)
+        let question = "What is the homepage of the Debian package gr-iqbal?"
+        let invented = Attributor(sources: [appstream, tangPoem], embed: nil, question: question)
+            .attribute(answer: "The homepage of gr-iqbal is https://github.com/hughsie/gr-iqbal [1].")[0]
+        XCTAssertFalse(invented.supported, "\(invented.citations)")
+        XCTAssertEqual(invented.droppedMarkers, [1])
+        let copied = Attributor(sources: [appstream, tangPoem], embed: nil, question: "What is the homepage of appstream-glib-doc?")
+            .attribute(answer: "The homepage of appstream-glib-doc is https://github.com/hughsie/appstream-glib [1].")[0]
+        XCTAssertTrue(copied.supported)
+    }
+
     func testChineseSentenceIsAttributedByCharacterBigrams() {
         let sentence = attributor().attribute(answer: "李白的《静夜思》描写了诗人望月思念家乡。")[0]
         XCTAssertEqual(sentence.citations.map(\.marker), [3])

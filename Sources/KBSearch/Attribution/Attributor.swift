@@ -172,6 +172,11 @@ public final class Attributor: Sendable {
 
     private func attribute(_ sentence: AnswerSentence, index: Int, vector: [Float]?) -> AttributedSentence {
         let claim = scorer.claim(sentence.isCode ? "" : sentence.text, vector: vector)
+        // A sentence that only restates the question claims nothing, and nothing is cited for it.
+        guard claim.addsToQuestion else {
+            return AttributedSentence(index: index, start: sentence.start, end: sentence.end, text: sentence.text,
+                                      citations: [], droppedMarkers: sentence.markers, supported: false, needsSupport: false)
+        }
         let needsSupport = !claim.isEmpty && Self.makesClaim(sentence)
         let best = claim.isEmpty && sentence.markers.isEmpty
             ? [] : scorer.bestSpans(for: claim, vectors: claim.vector == nil ? nil : vectors())

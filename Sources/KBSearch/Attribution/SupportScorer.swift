@@ -19,6 +19,12 @@ import KBStore
 ///   of the sentence's anchors is a near-miss (another package's record, with its own maintainer).
 ///   Its support is scaled by ½ + ½·(the anchors' weighted share in the span), so
 ///   a record about something else cannot verify a claim about the subject asked about.
+/// - Values: an exact token of the sentence with a digit or a `/` (a number, version, date, URL or
+///   path) that the question does not hold is the answer's value. A span without one of them
+///   cannot support the sentence: its support is scaled by ``missingValueShare`` (a URL that only
+///   looks like the source's is not the source's).
+/// - A sentence with no term or exact token beyond the question's ("The package sumatra is in
+///   Debian 12.") adds nothing to it: ``Claim/addsToQuestion`` is false, and it is not a claim.
 /// - A, S: the content terms of the answer sentence and of the span (``SupportTerms``: words from
 ///   ``QueryTerms/parse(_:)`` without stopwords, lightly stemmed; each CJK run as its character
 ///   bigrams, since a whole run rarely repeats verbatim). R is the recall of the *answer's* terms:
@@ -59,6 +65,10 @@ struct SupportScorer: Sendable {
         var vector: [Float]?
         /// Terms of the sentence that the question holds and some source does (sorted by id, weighted).
         var anchors: [(id: Int32, weight: Double)] = []
+        /// Exact tokens that carry the answer's value (digits, URLs, paths) and are not in the question.
+        var values: [[Unicode.Scalar]] = []
+        /// Whether the sentence says anything beyond its question (true when there is no question).
+        var addsToQuestion = true
 
         var isEmpty: Bool { totalWeight == 0 }
     }
@@ -77,10 +87,17 @@ struct SupportScorer: Sendable {
     let questionAnchors: Set<Int32>
     /// How much a span with none of a sentence's anchors keeps of its support.
     static let anchorlessShare = 0.5
+    /// How much a span that lacks one of the sentence's values keeps of its support.
+    static let missingValueShare = 0.5
+    /// Every term and exact token of the question (empty without one).
+    let allQuestionTerms: Set<String>
+    let allQuestionExact: Set<[Unicode.Scalar]>
 
     init(evidence: EvidenceSpans, question: String = "") {
         self.evidence = evidence
         let terms = SupportTerms.of(question)
+        allQuestionTerms = Set(terms)
+        allQuestionExact = Set(SupportTerms.exactTokens(question))
         questionAnchors = Set(terms.compactMap { evidence.termIDs[$0] })
         questionTerms = Set(terms.filter { evidence.termIDs[$0] == nil })
         questionExact = Set(SupportTerms.exactTokens(question).filter { token in
@@ -102,7 +119,16 @@ struct SupportScorer: Sendable {
         }
         claim.terms = known.sorted { $0.id < $1.id }
         claim.anchors = claim.terms.filter { questionAnchors.contains($0.id) }
-        claim.exact = SupportTerms.exactTokens(text).map { token in
+        let exactTokens = SupportTerms.exactTokens(text)
+        claim.values = exactTokens.filter { token in
+            !allQuestionExact.contains(token)
+                && token.contains { ($0.value >= 0x30 && $0.value <= 0x39) || $0 == "/" }
+        }
+        if !allQuestionTerms.isEmpty || !allQuestionExact.isEmpty {
+            claim.addsToQuestion = SupportTerms.of(text).contains { !allQuestionTerms.contains($0) }
+                || exactTokens.contains { !allQuestionExact.contains($0) }
+        }
+        claim.exact = exactTokens.map { token in
             let weight = token.contains { $0.value >= 0x30 && $0.value <= 0x39 } ? Self.numberWeight : 1
             return (token, questionExact.contains(token) ? weight * Self.questionTermWeight : weight)
         }
@@ -121,7 +147,10 @@ struct SupportScorer: Sendable {
             if a == b { covered += claim.terms[i].weight; i += 1; j += 1 } else if a < b { i += 1 } else { j += 1 }
         }
         let recall = covered / claim.totalWeight
-        let anchoring = anchorShare(claim, span)
+        var anchoring = anchorShare(claim, span)
+        if claim.values.contains(where: { !SupportTerms.contains(evidence.lowered[span.source], span.start..<span.end, word: $0) }) {
+            anchoring *= Self.missingValueShare
+        }
         guard !claim.exact.isEmpty else { return recall * anchoring }
         let text = evidence.lowered[span.source]
         var found = 0.0
