@@ -44,10 +44,21 @@ curl -fsS "http://127.0.0.1:$port/v1/ask" -H 'Content-Type: application/json' \
 python3 - "$reply" <<'PY'
 import json, sys
 reply = json.load(open(sys.argv[1]))
-print(reply["answer"].strip())
+# The answer with kb's checked citations: [n] the model's own (verified), [^n] those kb added.
+print(reply["cited_answer"].strip())
 print()
-for number, source in enumerate(reply["citations"] or reply["sources"], 1):
-    print("  [%s] %s  %s" % (source.get("marker", number), source.get("title", ""), source.get("url") or source.get("uri", "")))
+titles = {source["marker"]: source["title"] for source in reply["sources"]}
+for sentence in reply["sentences"]:
+    for citation in sentence["citations"]:
+        span = " ".join(citation["text"].split())
+        print("  [%s%s] %s, characters %s-%s (support %.2f): \"%s\"" % (
+            "" if citation["origin"] == "model" else "^", citation["marker"], titles.get(citation["marker"], ""),
+            citation["start_offset"], citation["end_offset"], citation["support"], span[:90] + ("…" if len(span) > 90 else "")))
+if not reply["grounded"]:
+    print("  (kb: no source supports this answer)")
+print()
+for source in reply["sources"]:
+    print("  [%s] %s  %s" % (source["marker"], source["title"], source.get("url") or source["uri"]))
 usage = reply["usage"]
 print("\n  (%s prompt tokens, %s from the prefix cache, %s generated)"
       % (usage.get("prompt_tokens"), usage.get("cached_prompt_tokens"), usage.get("completion_tokens")))
