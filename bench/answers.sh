@@ -9,6 +9,7 @@
 # Env:   MODELS="qwen2.5-coder-0.5b-instruct-q4_k_m"   GGUF names in models/ (qwen2-1.5b: scripts/fetch-models.sh)
 #        MAX_TOKENS=64                                  per answer in the sets
 #        DB_DIR=$TMPDIR                                 where the two knowledge bases are kept between runs
+#        OUT_DIR=                                       keep the per-question records (kb eval answers --out) here
 #
 # Time on the 2-core development machine with the 0.5B model: test split about 25 min, dev split
 # about 6 min (ingesting the two bases once: about 2 min); the 1.5B model takes about 3 times as long.
@@ -23,8 +24,11 @@ say() { printf '[answers] %s\n' "$*" >&2; }
 
 corpora/build-answer-sets.sh >/dev/null
 scripts/fetch-models.sh multilingual-e5 >/dev/null
-out="$(mktemp -d)"
-trap 'rm -rf "$out"' EXIT
+if [ -n "${OUT_DIR:-}" ]; then
+  out="$OUT_DIR"; mkdir -p "$out"
+else
+  out="$(mktemp -d)"; trap 'rm -rf "$out"' EXIT
+fi
 bench_machine
 for model in $models; do
   [ -f "models/$model.gguf" ] || { say "missing models/$model.gguf (scripts/fetch-models.sh)"; exit 1; }

@@ -303,6 +303,21 @@ final class AttributionTests: XCTestCase {
         XCTAssertTrue(copied.supported)
     }
 
+    func testAQuotedPhraseIsMatchedVerbatimAcrossLanguages() {
+        let entry = AttributionSource(marker: 1, documentID: 9, chunkID: 90, text: "简体：减小\n繁体：減小\n拼音：jian3 xiao3\n英文：to reduce; to decrease",
+                                      startOffset: 0)
+        let other = AttributionSource(marker: 2, documentID: 10, chunkID: 100, text: "简体：减少\n拼音：jian3 shao3\n英文：to lessen",
+                                      startOffset: 0)
+        XCTAssertEqual(SupportTerms.quotedPhrases("The English of “减小” is “to reduce.” and \"x\"").map { String(String.UnicodeScalarView($0)) },
+                       ["减小", "to reduce", "x"])
+        let attributor = Attributor(sources: [entry, other], embed: nil, question: "“减小”用英文怎么说？")
+        let sentence = attributor.attribute(answer: "The English translation of “减小” is “to reduce.” [1]")[0]
+        XCTAssertTrue(sentence.supported, "\(sentence)")
+        XCTAssertEqual(sentence.citations.map(\.marker), [1])
+        let wrong = attributor.attribute(answer: "The English translation of “减小” is “to lessen.” [2]")[0]
+        XCTAssertFalse(wrong.supported, "减少's entry says to lessen, not 减小's")
+    }
+
     func testChineseSentenceIsAttributedByCharacterBigrams() {
         let sentence = attributor().attribute(answer: "李白的《静夜思》描写了诗人望月思念家乡。")[0]
         XCTAssertEqual(sentence.citations.map(\.marker), [3])

@@ -119,7 +119,8 @@ struct SupportScorer: Sendable {
         }
         claim.terms = known.sorted { $0.id < $1.id }
         claim.anchors = claim.terms.filter { questionAnchors.contains($0.id) }
-        let exactTokens = SupportTerms.exactTokens(text)
+        var exactTokens = SupportTerms.exactTokens(text)
+        for phrase in SupportTerms.quotedPhrases(text) where !exactTokens.contains(phrase) { exactTokens.append(phrase) }
         claim.values = exactTokens.filter { token in
             !allQuestionExact.contains(token)
                 && token.contains { ($0.value >= 0x30 && $0.value <= 0x39) || $0 == "/" }
@@ -282,6 +283,30 @@ enum SupportTerms {
     /// capitalized words after the first (names). Lowercased, distinct. Tokens are separated by
     /// white space, CJK characters and non-ASCII punctuation; surrounding ASCII punctuation is
     /// trimmed.
+    /// Text an answer quotes (“…”, "…", 「…」, 『…』), lowercased, 1 to 60 characters, without the
+    /// quotes: what the answer says a source says, matched verbatim like an exact token. It lets an
+    /// answer in one language quote its source in another ("The English meaning of “盈余” is
+    /// “profit”."). Titles in 《…》 are names, not quotes: they are left to the terms.
+    static func quotedPhrases(_ text: String) -> [[Unicode.Scalar]] {
+        let pairs: [Unicode.Scalar: Unicode.Scalar] = ["\u{201C}": "\u{201D}", "\"": "\"", "\u{300C}": "\u{300D}",
+                                                       "\u{300E}": "\u{300F}"]
+        let scalars = Array(text.unicodeScalars)
+        var phrases: [[Unicode.Scalar]] = []
+        var i = 0
+        while i < scalars.count {
+            guard let close = pairs[scalars[i]], let end = scalars[(i + 1)...].firstIndex(of: close) else { i += 1; continue }
+            var phrase = Array(scalars[(i + 1)..<end])
+            while let last = phrase.last, ".,;:!?。，；：！？ ".unicodeScalars.contains(last) { phrase.removeLast() }
+            while let first = phrase.first, first == " " { phrase.removeFirst() }
+            if (1...60).contains(phrase.count) {
+                let lowered = phrase.map(lowercased)
+                if !phrases.contains(lowered) { phrases.append(lowered) }
+            }
+            i = end + 1
+        }
+        return phrases
+    }
+
     static func exactTokens(_ text: String) -> [[Unicode.Scalar]] {
         var tokens: [[Unicode.Scalar]] = []
         var current: [Unicode.Scalar] = []
