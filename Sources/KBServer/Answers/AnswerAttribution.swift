@@ -35,7 +35,7 @@ final class AnswerAttribution: Sendable {
     /// the first sentence ends).
     func prepare() { attributor.prepare() }
 
-    /// Adds a piece of the answer.
+    /// Adds a piece of the answer (in order: attribution keeps the answer's text).
     /// - Returns: the sentences it completed, attributed.
     func append(_ piece: String) -> [AttributedSentence] {
         let text = state.withLock { state -> String in
@@ -50,6 +50,9 @@ final class AnswerAttribution: Sendable {
     func finish() -> [AttributedSentence] {
         attributeNew(AnswerSentences.split(state.current.text, final: true).sentences)
     }
+
+    /// The answer so far.
+    var text: String { state.current.text }
 
     /// Every attributed sentence so far, in order.
     var sentences: [AttributedSentence] { state.current.sentences }

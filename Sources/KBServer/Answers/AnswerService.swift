@@ -165,7 +165,6 @@ public final class AnswerService: Sendable {
                   onSentence: @escaping @Sendable (AttributedSentence) async throws -> Void = { _ in }) async throws -> Answer {
         let started = ContinuousClock.now
         let firstToken = FirstTokenClock()
-        let collected = TextCollector()
         let attribution = AnswerAttribution(sources: prepared.sources, embedder: knowledge.engine.embedder,
                                             question: prepared.question)
         // The sources' sentences are embedded while the model reads its prompt (BLAS work: off the
@@ -177,7 +176,6 @@ public final class AnswerService: Sendable {
             let generation = Task {
                 let outcome = try await generator.generate(prompt, parameters: parameters) { piece in
                     firstToken.mark()
-                    collected.append(piece)
                     try await onText(piece)
                     for sentence in attribution.append(piece) { try await onSentence(sentence) }
                 }
@@ -197,8 +195,7 @@ public final class AnswerService: Sendable {
             let ttft = firstToken.instant.map { $0 - requestStarted }
             metrics.recordGeneration(timeToFirstToken: ttft, decodeDuration: firstToken.instant.map { finished - $0 } ?? .zero,
                                      usage: result.usage)
-            let text = collected.text
-            return Answer(text: text, sources: prepared.sources, sentences: attribution.sentences, result: result)
+            return Answer(text: attribution.text, sources: prepared.sources, sentences: attribution.sentences, result: result)
         } catch {
             slot.release(seconds: (ContinuousClock.now - started).seconds)
             if running.isShuttingDown {
@@ -237,15 +234,6 @@ final class FirstTokenClock: Sendable {
     func mark() { value.withLock { if $0 == nil { $0 = .now } } }
 
     var instant: ContinuousClock.Instant? { value.current }
-}
-
-/// The answer text accumulated from the pieces.
-final class TextCollector: Sendable {
-    private let pieces = Locked("")
-
-    func append(_ piece: String) { pieces.withLock { $0 += piece } }
-
-    var text: String { pieces.current }
 }
 
 /// A finished cited answer (``AnswerService/ask(_:mode:topK:parameters:onText:)``).

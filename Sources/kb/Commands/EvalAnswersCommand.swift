@@ -130,7 +130,7 @@ struct EvalAnswersCommand: AsyncParsableCommand {
         }
         let answers = AnswerService(knowledge: knowledge, generator: generator)
         let parameters = GenerationParameters(maxTokens: maxTokens)
-        let records = out.map { _ in Locked<[Record]>([]) }
+        var records: [Record] = []   // for --out
 
         var open: [AnswerScoring.Observation] = []
         var closed: [AnswerScoring.Observation] = []
@@ -165,22 +165,22 @@ struct EvalAnswersCommand: AsyncParsableCommand {
             observation.onlyMarkers = AnswerScoring.isOnlyMarkers(report.text)
             observation.copiesOpening = AnswerScoring.copiesOpening(report.text, of: report.sources.map(\.text))
             open.append(observation)
-            records?.withLock { $0.append(Record(run: "open_book", observation: observation, correct: observation.correct,
-                                                 sentences: report.sentences, sources: report.sources.map(\.uri))) }
+            records.append(Record(run: "open_book", observation: observation, correct: observation.correct,
+                                  sentences: report.sentences, sources: report.sources.map(\.uri)))
 
             if closedBook {
                 let observation = try await closedBookAnswer(question, generator: generator, parameters: parameters)
                 closed.append(observation)
-                records?.withLock { $0.append(Record(run: "closed_book", observation: observation, correct: observation.correct)) }
+                records.append(Record(run: "closed_book", observation: observation, correct: observation.correct))
             }
         }
         if showProgress { StandardError.write("\r\u{1B}[2K") }
 
-        if let out, let records {
+        if let out {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             var data = Data()
-            for record in records.current {
+            for record in records {
                 data += try encoder.encode(record)
                 data += Data("\n".utf8)
             }
