@@ -10,6 +10,8 @@ final class AnswerAttribution: Sendable {
     private let attributor: Attributor
     private struct State {
         var text = ""
+        /// Where the unfinished rest of `text` begins: sentences before it are attributed.
+        var consumed = 0
         var sentences: [AttributedSentence] = []
     }
     private let state = Locked(State())
@@ -38,18 +40,13 @@ final class AnswerAttribution: Sendable {
     /// Adds a piece of the answer (in order: attribution keeps the answer's text).
     /// - Returns: the sentences it completed, attributed.
     func append(_ piece: String) -> [AttributedSentence] {
-        let text = state.withLock { state -> String in
-            state.text += piece
-            return state.text
-        }
-        return attributeNew(AnswerSentences.split(text, final: false).sentences)
+        state.withLock { $0.text += piece }
+        return attributeRest(final: false)
     }
 
     /// Ends the answer.
     /// - Returns: the last sentences (the unfinished rest counts as one), attributed.
-    func finish() -> [AttributedSentence] {
-        attributeNew(AnswerSentences.split(state.current.text, final: true).sentences)
-    }
+    func finish() -> [AttributedSentence] { attributeRest(final: true) }
 
     /// The answer so far.
     var text: String { state.current.text }
@@ -57,11 +54,15 @@ final class AnswerAttribution: Sendable {
     /// Every attributed sentence so far, in order.
     var sentences: [AttributedSentence] { state.current.sentences }
 
-    private func attributeNew(_ all: [AnswerSentence]) -> [AttributedSentence] {
-        let done = state.current.sentences.count
-        guard all.count > done else { return [] }
-        let new = all[done...].enumerated().map { offset, sentence in attributor.attribute(sentence, index: done + offset) }
-        state.withLock { $0.sentences += new }
+    /// Splits only the text after the sentences already attributed, and attributes what it completes.
+    private func attributeRest(final: Bool) -> [AttributedSentence] {
+        let (text, consumed, done) = state.withLock { ($0.text, $0.consumed, $0.sentences.count) }
+        let (complete, rest) = AnswerSentences.split(text, from: consumed, final: final)
+        let new = complete.enumerated().map { offset, sentence in attributor.attribute(sentence, index: done + offset) }
+        state.withLock {
+            $0.sentences += new
+            $0.consumed = rest
+        }
         return new
     }
 }
