@@ -67,20 +67,26 @@ final class CrashRecoveryTests: XCTestCase {
 
         // Reference: one uninterrupted ingest.
         let cleanPath = directory.appendingPathComponent("clean.sqlite").path
+        let cleanStarted = Date()
         let clean = try CommandRunner.run(["ingest", "--db", cleanPath, "--no-embed", "--quiet", "--batch-size", "64", corpus.path])
+        let cleanSeconds = Date().timeIntervalSince(cleanStarted)
         XCTAssertEqual(clean.status, 0, clean.stderr)
         let expected = try snapshot(cleanPath)
         XCTAssertGreaterThan(expected.count, 3300)
 
-        // Crash several times at random moments, resuming each time, then finish.
+        // Crash several times at random moments, resuming each time, then finish. Each run lives at
+        // most a quarter of the clean ingest's time, so six of them cannot finish the corpus and
+        // every one is killed mid-way, however fast the machine (a fixed range let one run finish
+        // it, and the runs after it had nothing left to be killed in).
         var generator = SystemRandomNumberGenerator()
         let crashedPath = directory.appendingPathComponent("crashed.sqlite").path
         var kills = 0
         for attempt in 0..<6 {
             let running = try CommandRunner.start(["ingest", "--db", crashedPath, "--no-embed", "--quiet", "--batch-size", "64", corpus.path])
-            let delay = Double.random(in: 0.05...1.5, using: &generator)
+            let delay = Double.random(in: 0.05...max(0.1, cleanSeconds / 4), using: &generator)
             Thread.sleep(forTimeInterval: delay)
-            if running.process.isRunning {
+            let killed = running.process.isRunning
+            if killed {
                 kill(running.process.processIdentifier, SIGKILL)
                 kills += 1
             }
@@ -88,7 +94,7 @@ final class CrashRecoveryTests: XCTestCase {
             if FileManager.default.fileExists(atPath: crashedPath) {
                 try assertConsistent(crashedPath)
             }
-            print("attempt \(attempt): killed after \(String(format: "%.2f", delay)) s, "
+            print("attempt \(attempt): \(killed ? "killed" : "had finished") after \(String(format: "%.2f", delay)) s, "
                   + "\(FileManager.default.fileExists(atPath: crashedPath) ? try snapshot(crashedPath).count : 0) chunks stored")
         }
         XCTAssertGreaterThanOrEqual(kills, 3, "the corpus should take long enough to be killed mid-way")
