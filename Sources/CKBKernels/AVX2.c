@@ -207,7 +207,10 @@ KB_AVX2_INLINE int32_t hsum_epi32(__m256i v) {
 ///   (its repacked Q4_K kernels, for matrices of a multiple of 8 rows); a full pass of 4 rows
 ///   (its 4-row GEMM) adds once per pair of sub-blocks, fewer rows (its GEMV) once per super-block.
 /// - ORDER_TILED: one chain of fma(d·S − dmin·M, da) (its tiled K-quant GEMM, batches of 8 or more).
-enum { ORDER_LANES = 0, ORDER_REPACKED = 1, ORDER_TILED = 2 };
+/// - ORDER_REPACKED_ROWS / ORDER_REPACKED_PAIRS: ORDER_REPACKED with the GEMV's (per super-block)
+///   or the 4-row GEMM's (per pair of sub-blocks) additions whatever the number of rows, so that a
+///   row's result does not depend on the rows beside it (the batching engine's order).
+enum { ORDER_LANES = 0, ORDER_REPACKED = 1, ORDER_TILED = 2, ORDER_REPACKED_ROWS = 3, ORDER_REPACKED_PAIRS = 4 };
 
 /// Q4_K (`HIGH_BITS` 0) and Q5_K (1): per super-block, Σ_s sc[s]·Σq·a and Σ_s m[s]·(bsums of s)
 /// in integers, then d·da·S − dmin·da·M summed in `ORDER`.
@@ -216,7 +219,7 @@ enum { ORDER_LANES = 0, ORDER_REPACKED = 1, ORDER_TILED = 2 };
         const BLOCK *x = w;                                                                           \
         ACTIVATION_ROWS(kb_q8k_block);                                                                \
         const __m256i low4 = _mm256_set1_epi8(0x0F);                                                  \
-        const int perPair = ORDER == ORDER_REPACKED && NA == 4;                                       \
+        const int perPair = (ORDER == ORDER_REPACKED && NA == 4) || ORDER == ORDER_REPACKED_PAIRS;    \
         __m256 acc[4];                                                                                \
         float sums[4] = {0}, minSums[4] = {0};                                                        \
         for (int j = 0; j < NA; j++) acc[j] = _mm256_setzero_ps();                                    \
@@ -287,6 +290,8 @@ enum { ORDER_LANES = 0, ORDER_REPACKED = 1, ORDER_TILED = 2 };
 
 K45_DOT(dot_q4_k, kb_block_q4_k, 0, ORDER_REPACKED)
 K45_DOT(dot_q4_k_tiled, kb_block_q4_k, 0, ORDER_TILED)
+K45_DOT(dot_q4_k_rows, kb_block_q4_k, 0, ORDER_REPACKED_ROWS)
+K45_DOT(dot_q4_k_pairs, kb_block_q4_k, 0, ORDER_REPACKED_PAIRS)
 K45_DOT(dot_q5_k, kb_block_q5_k, 1, ORDER_LANES)
 K45_DOT(dot_q5_k_tiled, kb_block_q5_k, 1, ORDER_TILED)
 
@@ -360,6 +365,11 @@ kb_dot_fn kb_avx2_dot_tiled(int type) {
     case KB_TYPE_Q6_K: return dot_q6_k_tiled;
     default: return NULL;
     }
+}
+
+kb_dot_fn kb_avx2_dot_ordered(int type, int pairs) {
+    if (type == KB_TYPE_Q4_K) return pairs ? dot_q4_k_pairs : dot_q4_k_rows;
+    return kb_avx2_dot(type);
 }
 
 kb_dot_fn kb_avx2_dot(int type) {

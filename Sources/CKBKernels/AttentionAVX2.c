@@ -60,11 +60,17 @@ KB_AVX2_INLINE __m256 sum_four_accumulators8(__m256 s[8][4]) {
 }
 
 /// Rows t0 ..< t0 + n of a key head into `tile` as floats (n ≤ TILE), zero rows up to a multiple of 8.
-KB_AVX2_INLINE void load_tile(const void *base, int type, int64_t t0, int64_t n, int hd, float *tile) {
-    if (type == KB_TYPE_F16) {
-        kb_avx2_from_f16_row((const uint16_t *)base + t0 * hd, tile, n * hd);
-    } else {
-        memcpy(tile, (const float *)base + t0 * hd, (size_t)(n * hd) * sizeof(float));
+KB_AVX2_INLINE void load_tile(const void *const *blocks, int64_t bt, int type, int64_t t0, int64_t n, int hd, float *tile) {
+    for (int64_t t = 0; t < n;) {  // runs of consecutive rows within one block
+        int64_t run = bt - (t0 + t) % bt;
+        if (run > n - t) run = n - t;
+        const void *row = kv_row(blocks, bt, type, t0 + t, hd);
+        if (type == KB_TYPE_F16) {
+            kb_avx2_from_f16_row((const uint16_t *)row, tile + t * hd, run * hd);
+        } else {
+            memcpy(tile + t * hd, row, (size_t)(run * hd) * sizeof(float));
+        }
+        t += run;
     }
     int64_t padded = (n + 7) / 8 * 8;
     if (padded > n) memset(tile + n * hd, 0, (size_t)((padded - n) * hd) * sizeof(float));
@@ -72,16 +78,17 @@ KB_AVX2_INLINE void load_tile(const void *base, int type, int64_t t0, int64_t n,
 
 /// Rows t0 ..< t0 + n of a value head into `tile` transposed by steps of 8 positions: step c,
 /// dimension d holds positions t0 + 8c ..< t0 + 8c + 8 of dimension d in 8 lanes (zeros past n).
-KB_AVX2_INLINE void load_transposed_tile(const void *base, int type, int64_t t0, int64_t n, int hd, float *tile) {
+KB_AVX2_INLINE void load_transposed_tile(const void *const *blocks, int64_t bt, int type, int64_t t0, int64_t n, int hd, float *tile) {
     for (int64_t c = 0; c * 8 < n; c++) {
         for (int d0 = 0; d0 < hd; d0 += 8) {
             __m256 r[8];
             for (int l = 0; l < 8; l++) {
                 int64_t t = 8 * c + l;
                 if (t >= n) { r[l] = _mm256_setzero_ps(); continue; }
+                const void *row = kv_row(blocks, bt, type, t0 + t, hd);
                 r[l] = type == KB_TYPE_F16
-                    ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)base + (t0 + t) * hd + d0)))
-                    : _mm256_loadu_ps((const float *)base + (t0 + t) * hd + d0);
+                    ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)row + d0)))
+                    : _mm256_loadu_ps((const float *)row + d0);
             }
             // 8 × 8 transpose: r[l][dd] → out[dd][l].
             __m256 u0 = _mm256_unpacklo_ps(r[0], r[1]), u1 = _mm256_unpackhi_ps(r[0], r[1]);
@@ -175,7 +182,7 @@ KB_AVX2 void kb_avx2_attention(const kb_attention_args *a) {
     // Pass 1: scores, one key tile at a time for every query vector.
     for (int64_t t0 = 0; t0 < longest; t0 += TILE) {
         int64_t n = longest - t0 < TILE ? longest - t0 : TILE;
-        load_tile(a->k, a->kv_type, t0, n, hd, tile);
+        load_tile(a->k_blocks, a->block_tokens, a->kv_type, t0, n, hd, tile);
         for (int i = 0; i < count; i++) {
             int64_t length = a->first_length + i / a->heads;
             if (length <= t0) continue;
@@ -202,7 +209,7 @@ KB_AVX2 void kb_avx2_attention(const kb_attention_args *a) {
     memset(accs, 0, (size_t)count * groups * hd * 8 * sizeof(float));
     for (int64_t t0 = 0; t0 < longest; t0 += TILE) {
         int64_t n = longest - t0 < TILE ? longest - t0 : TILE;
-        load_transposed_tile(a->v, a->kv_type, t0, n, hd, tile);
+        load_transposed_tile(a->v_blocks, a->block_tokens, a->kv_type, t0, n, hd, tile);
         for (int i = 0; i < count; i++) {
             int64_t length = a->first_length + i / a->heads;
             if (length <= t0) continue;

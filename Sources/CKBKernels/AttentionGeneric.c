@@ -18,17 +18,17 @@ void kb_generic_from_f16_row(const uint16_t *x, float *out, int64_t n) {
 
 /// Σ q[d]·k[d] over `hd` elements in the order described at the top; with four accumulators,
 /// elements past the last whole 32-wide step are added one by one in double, as ggml does.
-static float generic_score(const float *q, const void *k, int type, int64_t t, int hd, int single_token) {
+static float generic_score(const float *q, const void *const *k, int64_t bt, int type, int64_t t, int hd, int single_token) {
     if (!single_token && hd % 8 == 0) {
         float a[8] = {0};
-        for (int d = 0; d < hd; d++) a[d % 8] = fmaf(q[d], kv_at(k, type, t, hd, d), a[d % 8]);
+        for (int d = 0; d < hd; d++) a[d % 8] = fmaf(q[d], kv_at(k, bt, type, t, hd, d), a[d % 8]);
         return sum_lanes(a);
     }
     float s[4][8] = {{0}};
     int whole = hd / 32 * 32;
-    for (int d = 0; d < whole; d++) s[(d / 8) % 4][d % 8] = fmaf(q[d], kv_at(k, type, t, hd, d), s[(d / 8) % 4][d % 8]);
+    for (int d = 0; d < whole; d++) s[(d / 8) % 4][d % 8] = fmaf(q[d], kv_at(k, bt, type, t, hd, d), s[(d / 8) % 4][d % 8]);
     double sum = sum_four_accumulators(s);
-    for (int d = whole; d < hd; d++) sum += (double)(q[d] * kv_at(k, type, t, hd, d));
+    for (int d = whole; d < hd; d++) sum += (double)(q[d] * kv_at(k, bt, type, t, hd, d));
     return (float)sum;
 }
 
@@ -58,7 +58,7 @@ void kb_generic_attention(const kb_attention_args *a) {
         // The query in the keys' precision (llama.cpp converts it to the K type).
         for (int d = 0; d < hd; d++) q[d] = f16 ? kb_round_to_f16(query[d]) : query[d];
         float *row = scores + (int64_t)i * stride;
-        for (int64_t t = 0; t < length; t++) row[t] = generic_score(q, a->k, a->kv_type, t, hd, a->single_token) * a->scale;
+        for (int64_t t = 0; t < length; t++) row[t] = generic_score(q, a->k_blocks, a->block_tokens, a->kv_type, t, hd, a->single_token) * a->scale;
         generic_softmax(row, length, stride, f16);
         float *out = OUTPUT(a, i);
         for (int d = 0; d < hd; d++) {
@@ -66,7 +66,7 @@ void kb_generic_attention(const kb_attention_args *a) {
             int groups = accumulators(a->single_token);
             for (int64_t t = 0; t < length; t++) {
                 float *lane = &s[(t / 8) % groups][t % 8];
-                *lane = fmaf(row[t], kv_at(a->v, a->kv_type, t, hd, d), *lane);
+                *lane = fmaf(row[t], kv_at(a->v_blocks, a->block_tokens, a->kv_type, t, hd, d), *lane);
             }
             out[d] = groups == 4 ? sum_four_accumulators((const float(*)[8])s) : sum_lanes(s[0]);
         }

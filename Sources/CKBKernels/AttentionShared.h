@@ -42,10 +42,16 @@ static inline int64_t score_stride(int64_t longest, int single_token) {
 #define QUERY(a, i) ((a)->q + (int64_t)((i) / (a)->heads) * (a)->q_row_stride + (int64_t)((i) % (a)->heads) * (a)->head_dim)
 #define OUTPUT(a, i) ((a)->out + (int64_t)((i) / (a)->heads) * (a)->out_row_stride + (int64_t)((i) % (a)->heads) * (a)->head_dim)
 
+/// Key or value row `t` (`head_dim` elements) in a paged head: row t % block_tokens of block t / block_tokens.
+static inline const void *kv_row(const void *const *blocks, int64_t block_tokens, int type, int64_t t, int head_dim) {
+    size_t element = type == KB_TYPE_F16 ? 2 : 4;
+    return (const char *)blocks[t / block_tokens] + (size_t)((t % block_tokens) * head_dim) * element;
+}
+
 /// Element `d` of key or value row `t`, as a float.
-static inline float kv_at(const void *base, int type, int64_t t, int head_dim, int d) {
-    int64_t index = t * head_dim + d;
-    return type == KB_TYPE_F16 ? kb_f16_to_f32(((const uint16_t *)base)[index]) : ((const float *)base)[index];
+static inline float kv_at(const void *const *blocks, int64_t block_tokens, int type, int64_t t, int head_dim, int d) {
+    const void *row = kv_row(blocks, block_tokens, type, t, head_dim);
+    return type == KB_TYPE_F16 ? kb_f16_to_f32(((const uint16_t *)row)[d]) : ((const float *)row)[d];
 }
 
 /// The sum of one accumulator's 8 lanes as ggml takes it (`hsum_float_8`, tinyBLAS's `hsum`):

@@ -106,6 +106,10 @@ void kb_generic_swiglu(float *gate, const float *up, int64_t n);
 kb_dot_fn kb_avx2_dot(int type);
 /// The K-quant kernels summing in the order of llama.cpp's tiled GEMM (batches of 8 rows or more), or NULL.
 kb_dot_fn kb_avx2_dot_tiled(int type);
+/// The kernels whose order does not depend on how many rows they are given: for Q4_K the GEMV's
+/// order (`pairs` 0) or the 4-row GEMM's (`pairs` 1) for every row; otherwise `kb_avx2_dot`'s
+/// kernels (already the same for any number of rows).
+kb_dot_fn kb_avx2_dot_ordered(int type, int pairs);
 void kb_avx2_quantize_q8(const float *x, int64_t n, kb_q8_block *out);
 void kb_avx2_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out);
 void kb_avx2_swiglu(float *gate, const float *up, int64_t n);

@@ -40,42 +40,55 @@ void kb_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out, kb_isa isa) {
 /// L1/L2 while every group of four activation rows passes over it.
 enum { ROW_TILE = 16, ROWS_PER_PASS = 4 };
 
-/// llama.cpp sums K-quant products in another order for batches of 8 rows or more (its tiled
-/// GEMM) unless it repacked the matrix (Q4_K with a multiple of 8 rows, see AVX2.c); kb follows
-/// it, so that its activations round as llama.cpp's.
-static kb_dot_fn select_batch_dot(int type, int64_t n_out, int64_t batch, kb_isa isa) {
+/// The kernel for rows of `order` (KB_ROW_BATCHED, KB_ROW_PAIRS bits): llama.cpp's tiled K-quant
+/// GEMM for batched rows where it has one (not for a repacked Q4_K matrix, one of a multiple of 8
+/// rows, see AVX2.c); for a repacked Q4_K matrix the 4-row GEMM's or the GEMV's order; otherwise
+/// the single-row kernels (their order does not depend on the rows beside them).
+static kb_dot_fn select_kernel(int type, int64_t n_out, int order, kb_isa isa) {
 #ifdef KB_HAVE_X86
-    int repacked = type == KB_TYPE_Q4_K && n_out % 8 == 0;
-    if (isa == KB_ISA_BEST && kb_cpu_has_avx2() && batch >= 8 && !repacked) {
-        kb_dot_fn tiled = kb_avx2_dot_tiled(type);
-        if (tiled) return tiled;
+    if (isa == KB_ISA_BEST && kb_cpu_has_avx2()) {
+        int repacked = type == KB_TYPE_Q4_K && n_out % 8 == 0;
+        if ((order & KB_ROW_BATCHED) && !repacked) {
+            kb_dot_fn tiled = kb_avx2_dot_tiled(type);
+            if (tiled) return tiled;
+        }
+        return kb_avx2_dot_ordered(type, (order & KB_ROW_PAIRS) != 0);
     }
 #endif
     (void)n_out;
-    (void)batch;
+    (void)order;
     return select_dot(type, isa);
 }
 
 void kb_matmul(int type, const void *w, size_t row_bytes, int64_t n_in, int64_t n_out, int64_t row_begin,
-               int64_t row_end, const void *act, size_t act_row_bytes, int64_t batch, float *out,
-               int64_t out_stride, kb_isa isa) {
-    kb_dot_fn dot = select_batch_dot(type, n_out, batch, isa);
-    if (!dot) return;
+               int64_t row_end, const void *act, size_t act_row_bytes, int64_t batch, const uint8_t *row_orders,
+               float *out, int64_t out_stride, kb_isa isa) {
     const char *weights = w, *activations = act;
-    if (batch == 1) {
-        for (int64_t r = row_begin; r < row_end; r++) dot(n_in, weights + r * row_bytes, act, act_row_bytes, 1, out + r);
-        return;
-    }
-    for (int64_t r0 = row_begin; r0 < row_end; r0 += ROW_TILE) {
-        int64_t r1 = r0 + ROW_TILE < row_end ? r0 + ROW_TILE : row_end;
-        for (int64_t b = 0; b < batch; b += ROWS_PER_PASS) {
-            int na = batch - b < ROWS_PER_PASS ? (int)(batch - b) : ROWS_PER_PASS;
-            const char *a = activations + b * act_row_bytes;
-            for (int64_t r = r0; r < r1; r++) {
-                float result[ROWS_PER_PASS];
-                dot(n_in, weights + r * row_bytes, a, act_row_bytes, na, result);
-                for (int j = 0; j < na; j++) out[(b + j) * out_stride + r] = result[j];
+    // Runs of consecutive activation rows of one order, up to ROWS_PER_PASS per pass over a weight row.
+    for (int64_t b0 = 0; b0 < batch;) {
+        int order = row_orders[b0];
+        int64_t b1 = b0 + 1;
+        while (b1 < batch && row_orders[b1] == order) b1++;
+        kb_dot_fn dot = select_kernel(type, n_out, order, isa);
+        if (!dot) return;
+        if (b1 - b0 == 1) {
+            const char *a = activations + b0 * act_row_bytes;
+            for (int64_t r = row_begin; r < row_end; r++) dot(n_in, weights + r * row_bytes, a, act_row_bytes, 1, out + b0 * out_stride + r);
+            b0 = b1;
+            continue;
+        }
+        for (int64_t r0 = row_begin; r0 < row_end; r0 += ROW_TILE) {
+            int64_t r1 = r0 + ROW_TILE < row_end ? r0 + ROW_TILE : row_end;
+            for (int64_t b = b0; b < b1; b += ROWS_PER_PASS) {
+                int na = b1 - b < ROWS_PER_PASS ? (int)(b1 - b) : ROWS_PER_PASS;
+                const char *a = activations + b * act_row_bytes;
+                for (int64_t r = r0; r < r1; r++) {
+                    float result[ROWS_PER_PASS];
+                    dot(n_in, weights + r * row_bytes, a, act_row_bytes, na, result);
+                    for (int j = 0; j < na; j++) out[(b + j) * out_stride + r] = result[j];
+                }
             }
         }
+        b0 = b1;
     }
 }

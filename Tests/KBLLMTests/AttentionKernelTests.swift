@@ -25,21 +25,30 @@ final class AttentionKernelTests: XCTestCase {
 
         var scale: Float { 1 / Float(headDim).squareRoot() }
 
-        /// The kernel's output (`rows × heads × headDim`), with the cache in `type` (F16 or F32).
-        func run(type: Int32, kernels: KernelSet, singleToken: Int32 = 0) -> [Float] {
+        /// The kernel's output (`rows × heads × headDim`), with the cache in `type` (F16 or F32) in
+        /// blocks of `blockTokens` positions (nil: one block), laid out in memory in reverse order.
+        func run(type: Int32, kernels: KernelSet, singleToken: Int32 = 0, blockTokens: Int? = nil) -> [Float] {
             var out = [Float](repeating: .nan, count: rows * heads * headDim)
             let scratchCount = Int(kb_attention_scratch_floats(Int32(rows), Int32(heads), Int64(firstLength), Int32(headDim), singleToken))
             var scratch = [Float](repeating: .nan, count: scratchCount)
-            let stored: (k: [UInt8], v: [UInt8]) = (Self.bytes(keys, type: type), Self.bytes(values, type: type))
+            let positions = firstLength + rows - 1, size = blockTokens ?? positions
+            let stored: (k: [UInt8], v: [UInt8]) = (Self.reversedBlocks(Self.bytes(keys, type: type), blockBytes: size * headDim * (type == Int32(KB_TYPE_F16) ? 2 : 4)),
+                                                    Self.reversedBlocks(Self.bytes(values, type: type), blockBytes: size * headDim * (type == Int32(KB_TYPE_F16) ? 2 : 4)))
+            let blockCount = (positions + size - 1) / size
             queries.withUnsafeBufferPointer { q in
                 out.withUnsafeMutableBufferPointer { o in
                     scratch.withUnsafeMutableBufferPointer { s in
                         stored.k.withUnsafeBytes { k in
                             stored.v.withUnsafeBytes { v in
+                                // Block i is the i-th from the end of the buffer.
+                                let blockBytes = stored.k.count / blockCount
+                                let kBlocks: [UnsafeRawPointer?] = (0..<blockCount).map { k.baseAddress! + (blockCount - 1 - $0) * blockBytes }
+                                let vBlocks: [UnsafeRawPointer?] = (0..<blockCount).map { v.baseAddress! + (blockCount - 1 - $0) * blockBytes }
                                 var args = kb_attention_args(
                                     q: q.baseAddress!, q_row_stride: Int64(heads * headDim), out: o.baseAddress!,
                                     out_row_stride: Int64(heads * headDim), rows: Int32(rows), heads: Int32(heads),
-                                    first_length: Int64(firstLength), k: k.baseAddress!, v: v.baseAddress!, kv_type: type,
+                                    first_length: Int64(firstLength), k_blocks: kBlocks, v_blocks: vBlocks,
+                                    block_tokens: Int64(size), kv_type: type,
                                     head_dim: Int32(headDim), scale: scale, single_token: singleToken, scratch: s.baseAddress!)
                                 kb_attention(&args, kernels.isa)
                             }
@@ -48,6 +57,13 @@ final class AttentionKernelTests: XCTestCase {
                 }
             }
             return out
+        }
+
+        /// `bytes` cut into blocks of `blockBytes` (the last padded with 0xFF) stored last block first.
+        static func reversedBlocks(_ bytes: [UInt8], blockBytes: Int) -> [UInt8] {
+            var blocks: [[UInt8]] = stride(from: 0, to: bytes.count, by: blockBytes).map { Array(bytes[$0..<min(bytes.count, $0 + blockBytes)]) }
+            blocks[blocks.count - 1] += [UInt8](repeating: 0xFF, count: blockBytes - blocks[blocks.count - 1].count)
+            return Array(blocks.reversed().joined())
         }
 
         static func bytes(_ values: [Float], type: Int32) -> [UInt8] {
@@ -137,6 +153,27 @@ final class AttentionKernelTests: XCTestCase {
         }
     }
 
+    /// Keys and values in blocks (a paged KV cache, blocks anywhere in memory) give the bits of
+    /// one contiguous block, with both kernels, for block sizes that split the 64-position tiles.
+    func testPagedBlocksGiveTheContiguousResult() {
+        var rng = SeededGenerator(seed: 15)
+        for shape in Self.shapes {
+            let c = Case(rows: shape.rows, heads: shape.heads, firstLength: shape.firstLength, headDim: shape.headDim, rng: &rng)
+            for type in [Self.f32, Self.f16] {
+                for singleToken: Int32 in [0, 1] {
+                    for kernels in [KernelSet.portable, .automatic] {
+                        let whole = c.run(type: type, kernels: kernels, singleToken: singleToken)
+                        for blockTokens in [1, 5, 32] {
+                            let paged = c.run(type: type, kernels: kernels, singleToken: singleToken, blockTokens: blockTokens)
+                            XCTAssertEqual(paged.map(\.bitPattern), whole.map(\.bitPattern),
+                                           "\(shape) type \(type) single \(singleToken) \(kernels) blocks of \(blockTokens)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// The two summation orders are different functions: a kernel that ignored `single_token`
     /// would pass the exact comparison above in one of them only.
     func testSingleTokenOrderDiffersFromBatchOrder() {
@@ -180,14 +217,16 @@ final class AttentionKernelTests: XCTestCase {
     }
 
     func testF16CacheStoresHalvesAndF32CacheFloats() {
-        let hyper = PrefixCacheTests.hyper
+        let hyper = KVBlockPoolTests.hyper
         var rng = SeededGenerator(seed: 14)
         let k = (0..<3 * hyper.kvDimension).map { _ in Float.random(in: -2...2, using: &rng) }
         let v = k.map { $0 * 3 }
         for precision in [KVCachePrecision.f16, .f32] {
-            let cache = KVCache(hyper: hyper, capacity: 16, precision: precision)
+            let pool = KVBlockPool(hyper: hyper, blockTokens: 4, budgetBytes: 1 << 20, precision: precision)
+            let cache = KVSequence(pool: pool, capacity: 16)
+            XCTAssertTrue(cache.reserve(adding: 8))
             cache.store(layer: 1, start: 5, rows: 3, k: k, v: v)
-            XCTAssertEqual(cache.byteCount, 2 * hyper.layerCount * hyper.kvHeadCount * 16 * hyper.headDimension * precision.elementByteCount)
+            XCTAssertEqual(pool.blockByteCount, 2 * hyper.layerCount * hyper.kvHeadCount * 4 * hyper.headDimension * precision.elementByteCount)
             for row in 0..<3 {
                 for head in 0..<hyper.kvHeadCount {
                     let base = row * hyper.kvDimension + head * hyper.headDimension

@@ -29,7 +29,7 @@ enum EngineModels {
         let key = "\(path) \(products)"
         return try lock.withLock {
             if let model = loaded[key] { return model }
-            let model = try LanguageModel(path: path, options: .init(threads: 2, contextLength: 2048, prefixCacheBytes: 0, products: products,
+            let model = try LanguageModel(path: path, options: .init(threads: 2, contextLength: 2048, kvCacheBytes: 64 << 20, sharePrefixes: false, products: products,
                                                                                kvCache: products == .float ? .f32 : .f16))
             loaded[key] = model
             return model

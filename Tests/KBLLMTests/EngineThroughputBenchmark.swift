@@ -50,7 +50,7 @@ final class EngineThroughputBenchmark: XCTestCase {
         var model: LanguageModel!
         let load = try Self.seconds {
             model = try LanguageModel(path: path, options: .init(
-                threads: threads, contextLength: max(promptLength + generateCount, ragLength) + 16, prefixCacheBytes: 1 << 30))
+                threads: threads, contextLength: max(promptLength + generateCount, ragLength) + 16, kvCacheBytes: 1 << 30))
         }
 
         // Prompt processing: one batch of `promptLength` tokens into an empty context.

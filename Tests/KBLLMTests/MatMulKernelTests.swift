@@ -90,6 +90,51 @@ final class MatMulKernelTests: XCTestCase {
         }
     }
 
+    /// With an order given per row (the batching engine's products), a row's result has the same
+    /// bits whatever rows are beside it and however many: each row of a batch of 11 with mixed
+    /// orders equals that row multiplied alone in its order — for every type, and for a Q4_K matrix
+    /// of a multiple of 8 rows (repacked in llama.cpp, whose 4-row GEMM sums in another order).
+    func testARowsResultDependsOnlyOnItsOwnOrder() throws {
+        var rng = SeededGenerator(seed: 4)
+        let pool = ThreadPool(threads: 2)
+        let choices: [RowOrder] = [.single, .batched, .pairs, [.batched, .pairs]]
+        for (type, rows) in Self.allTypes.map({ ($0, 37) }) + [(.q4K, 40)] {
+            let columns = type.blockSize == 256 ? 512 : type.blockSize == 32 ? 224 : 203
+            let matrix = try RandomWeights.matrix(
+                type, rows: rows, columns: columns, bytes: RandomWeights.bytes(type, rows: rows, columns: columns, rng: &rng))
+            let batch = 11
+            let input = RandomWeights.activations(batch * columns, rng: &rng)
+            let orders = (0..<batch).map { _ in choices[Int.random(in: 0..<4, using: &rng)] }
+            var together = [Float](repeating: .nan, count: batch * rows)
+            input.withUnsafeBufferPointer { x in
+                together.withUnsafeMutableBufferPointer { out in
+                    matrix.multiply(x.baseAddress!, batch: batch, into: out.baseAddress!, pool: pool, kernels: .automatic, order: .rows(orders))
+                }
+            }
+            for b in 0..<batch {
+                var alone = [Float](repeating: .nan, count: rows)
+                input.withUnsafeBufferPointer { x in
+                    alone.withUnsafeMutableBufferPointer { out in
+                        matrix.multiply(x.baseAddress! + b * columns, batch: 1, into: out.baseAddress!, pool: pool, kernels: .automatic,
+                                        order: .rows([orders[b]]))
+                    }
+                }
+                XCTAssertEqual(Array(together[b * rows..<(b + 1) * rows]).map(\.bitPattern), alone.map(\.bitPattern),
+                               "\(type) \(rows) rows: batch row \(b) in order \(orders[b].rawValue)")
+            }
+            // llama.cpp's own orders for a batch are the per-row orders it implies.
+            var llama = [Float](repeating: .nan, count: batch * rows)
+            input.withUnsafeBufferPointer { x in
+                llama.withUnsafeMutableBufferPointer { out in
+                    matrix.multiply(x.baseAddress!, batch: batch, into: out.baseAddress!, pool: pool, kernels: .automatic,
+                                    order: .rows(RowOrder.llamaCpp(batch: batch)))
+                }
+            }
+            XCTAssertEqual(llama.map(\.bitPattern), Self.product(matrix, input, batch: batch, pool: pool, kernels: .automatic).map(\.bitPattern),
+                           "\(type): .llamaCpp is RowOrder.llamaCpp(batch:)")
+        }
+    }
+
     func testSIMDKernelsMatchPortableKernels() throws {
         var rng = SeededGenerator(seed: 3)
         let pool = ThreadPool(threads: 1)

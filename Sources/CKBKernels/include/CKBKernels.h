@@ -66,17 +66,24 @@ enum {
     KB_TYPE_BF16 = 30,
 };
 
+/// The order in which a row of a product sums its terms (bits of `row_orders`). llama.cpp's CPU
+/// kernels sum in an order that depends on the batch: K-quant rows of a batch of 8 or more in its
+/// tiled GEMM's order (KB_ROW_BATCHED), and rows of a repacked Q4_K matrix in a full group of 4 in
+/// its 4-row GEMM's order (KB_ROW_PAIRS). With the order given per row, a row's result depends only
+/// on its own order, never on the rows beside it.
+enum { KB_ROW_SINGLE = 0, KB_ROW_BATCHED = 1, KB_ROW_PAIRS = 2 };
+
 /// out[b × out_stride + r] = Σᵢ W[r][i] · x[b][i] for rows r in [row_begin, row_end) and b < batch.
 ///
 /// - w: the whole weight matrix, `n_out` rows of `row_bytes` bytes in ggml type `type`, `n_in`
-///   weights each. (The matrix's shape and `batch` choose the summation order of the SIMD
-///   kernels: llama.cpp's, which depends on them.)
+///   weights each.
 /// - act: `batch` activation rows, `act_row_bytes` apart: floats for F32/F16/BF16 weights,
 ///   `kb_q8_block`s for Q4_0/Q4_1/Q5_0/Q5_1/Q8_0, `kb_q8k_block`s for Q4_K/Q5_K/Q6_K.
+/// - row_orders: `batch` orders (KB_ROW_* bits), one per activation row.
 /// Up to four activation rows share each pass over a weight row.
 void kb_matmul(int type, const void *w, size_t row_bytes, int64_t n_in, int64_t n_out, int64_t row_begin,
-               int64_t row_end, const void *act, size_t act_row_bytes, int64_t batch, float *out,
-               int64_t out_stride, kb_isa isa);
+               int64_t row_end, const void *act, size_t act_row_bytes, int64_t batch, const uint8_t *row_orders,
+               float *out, int64_t out_stride, kb_isa isa);
 
 // MARK: - Element-wise functions
 
@@ -116,9 +123,12 @@ typedef struct {
     int heads;
     /// Positions row 0 attends to (its position + 1).
     int64_t first_length;
-    /// The KV head's keys and values: position t at element t × head_dim, `kv_type` elements.
-    const void *k;
-    const void *v;
+    /// The KV head's keys and values, in blocks of `block_tokens` positions (a paged KV cache):
+    /// position t is row t % block_tokens of `k_blocks[t / block_tokens]` (and of `v_blocks[…]`),
+    /// `head_dim` elements of `kv_type` per row. A contiguous cache is one block.
+    const void *const *k_blocks;
+    const void *const *v_blocks;
+    int64_t block_tokens;
     /// KB_TYPE_F16 or KB_TYPE_F32.
     int kv_type;
     int head_dim;

@@ -2,7 +2,7 @@
 /// by block, so a block's key covers every token before it as well as its own.
 ///
 /// `key(block k) = mix(key(block k-1), tokens of block k)`. Two 64-bit lanes with different
-/// seeds make an accidental collision (about 2⁻¹²⁸ per pair) negligible; ``PrefixCache`` also
+/// seeds make an accidental collision (about 2⁻¹²⁸ per pair) negligible; ``KVBlockPool`` also
 /// checks the block's own tokens and its parent's key on every lookup.
 public struct PrefixKey: Hashable, Sendable {
     let high: UInt64

@@ -7,9 +7,9 @@ public final class InferenceSession {
     /// The model.
     public let model: LanguageModel
     /// The most tokens the session holds.
-    public var contextLength: Int { cache.capacity }
-    /// The tokens whose keys and values are in the cache, in order (positions `0..<tokens.count`).
-    public private(set) var tokens: [Int32] = []
+    public let contextLength: Int
+    /// The tokens whose keys and values are in the session, in order (positions `0..<tokens.count`).
+    public var tokens: [Int32] { sequence.tokens }
     /// Tokens per forward pass when evaluating many (a long prompt runs in batches of this size).
     public var batchSize = 512
     /// Told every named intermediate of every forward pass (``TensorObserver``); nil normally.
@@ -19,7 +19,7 @@ public final class InferenceSession {
     public struct PrefillReport: Sendable, Equatable {
         /// Prompt tokens already in this session (a common prefix with its previous tokens).
         public var reusedFromSession = 0
-        /// Prompt tokens copied from the shared prefix cache.
+        /// Prompt tokens whose blocks were taken from the model's KV pool (a cached prefix).
         public var reusedFromCache = 0
         /// Prompt tokens computed.
         public var computed = 0
@@ -27,15 +27,17 @@ public final class InferenceSession {
     /// How the last ``prefill(_:)`` went.
     public private(set) var lastPrefill = PrefillReport()
 
-    private let cache: KVCache
+    /// The session's blocks in the model's ``KVBlockPool``.
+    private var sequence: KVSequence
     private let pool: ThreadPool
-    private let prefixCache: PrefixCache?
+    private let usePrefixCache: Bool
 
-    init(model: LanguageModel, contextLength: Int, pool: ThreadPool, prefixCache: PrefixCache?) {
+    init(model: LanguageModel, contextLength: Int, pool: ThreadPool, usePrefixCache: Bool) {
         self.model = model
         self.pool = pool
-        self.prefixCache = prefixCache
-        cache = KVCache(hyper: model.hyperparameters, capacity: max(1, contextLength), precision: model.kvCachePrecision)
+        self.usePrefixCache = usePrefixCache
+        self.contextLength = max(1, contextLength)
+        sequence = KVSequence(pool: model.kvPool, capacity: self.contextLength)
     }
 
     /// Appends `newTokens` to the context and returns the logits that follow.
@@ -43,7 +45,8 @@ public final class InferenceSession {
     /// - Parameter logitRows: how many of the last positions to return logits for (default 1:
     ///   the distribution of the next token). `newTokens.count` gives one row per new token.
     /// - Returns: `logitRows × vocabularySize` floats, row-major, the last position last.
-    /// - Throws: ``InferenceError`` for no tokens, an id outside the vocabulary, or a full context.
+    /// - Throws: ``InferenceError`` for no tokens, an id outside the vocabulary, a full context or
+    ///   a full KV pool.
     public func evaluate(_ newTokens: [Int32], logitRows: Int = 1) throws -> [Float] {
         guard !newTokens.isEmpty else { throw InferenceError.emptyInput }
         guard (1...newTokens.count).contains(logitRows) else {
@@ -53,8 +56,8 @@ public final class InferenceSession {
         if let bad = newTokens.first(where: { $0 < 0 || Int($0) >= vocabulary }) {
             throw InferenceError.invalidToken(bad, vocabularySize: vocabulary)
         }
-        guard tokens.count + newTokens.count <= cache.capacity else {
-            throw InferenceError.contextFull(used: tokens.count, adding: newTokens.count, capacity: cache.capacity)
+        guard sequence.count + newTokens.count <= contextLength else {
+            throw InferenceError.contextFull(used: sequence.count, adding: newTokens.count, capacity: contextLength)
         }
         var logits: [Float] = []
         logits.reserveCapacity(logitRows * vocabulary)
@@ -64,10 +67,13 @@ public final class InferenceSession {
             // The requested rows are the last `logitRows` of newTokens; this batch's share is a suffix of it.
             let rows = max(0, min(end - offset, end - (newTokens.count - logitRows)))
             let batch = newTokens[offset..<end]
-            let out = try model.transformer.forward(batch, start: tokens.count, cache: cache, logitRows: rows, pool: pool,
-                                                    observer: observer)
-            logits.append(contentsOf: out)
-            tokens.append(contentsOf: batch)
+            guard sequence.reserve(adding: batch.count) else {
+                throw InferenceError.kvPoolFull(needed: batch.count, poolBytes: model.kvPool.byteCount)
+            }
+            let segment = ForwardSegment.llamaCpp(batch, start: sequence.count, sequence: sequence, logitRows: rows)
+            let out = try model.transformer.forward([segment], pool: pool, observer: observer)
+            logits.append(contentsOf: out[0])
+            sequence.append(batch)
             offset = end
         }
         return logits
@@ -75,44 +81,52 @@ public final class InferenceSession {
 
     /// Makes the context exactly `prompt` and returns the logits of the next token.
     ///
-    /// Reuses the longest common prefix with the session's current tokens and, beyond it, the
-    /// longest prefix in the model's shared ``PrefixCache``; computes only the rest; then
-    /// publishes the prompt's full blocks to the prefix cache. The last prompt token is always
-    /// computed, so logits are returned. See ``lastPrefill`` for what was reused.
+    /// Reuses the longest common prefix with the session's current tokens or, when longer, the
+    /// longest cached prefix in the model's ``KVBlockPool`` (its blocks taken by reference, not
+    /// copied); computes only the rest; then publishes the prompt's full blocks for other
+    /// requests. The last prompt token is always computed, so logits are returned. See
+    /// ``lastPrefill`` for what was reused.
     /// - Throws: ``InferenceError``.
     public func prefill(_ prompt: [Int32]) throws -> [Float] {
         guard !prompt.isEmpty else { throw InferenceError.emptyInput }
-        guard prompt.count <= cache.capacity else {
-            throw InferenceError.contextFull(used: 0, adding: prompt.count, capacity: cache.capacity)
+        guard prompt.count <= contextLength else {
+            throw InferenceError.contextFull(used: 0, adding: prompt.count, capacity: contextLength)
         }
         var report = PrefillReport()
         var keep = 0
         let limit = prompt.count - 1
-        while keep < min(tokens.count, limit), tokens[keep] == prompt[keep] { keep += 1 }
+        let current = sequence.tokens
+        while keep < min(current.count, limit), current[keep] == prompt[keep] { keep += 1 }
         report.reusedFromSession = keep
-        if let prefixCache {
-            let lease = prefixCache.acquireLongestPrefix(of: prompt, maxTokens: limit)
-            if lease.tokenCount > keep {
-                let size = prefixCache.blockSize
-                for (index, block) in lease.blocks.enumerated() where (index + 1) * size > keep {
-                    cache.copyIn(start: index * size, tokens: size, from: block.storage)
-                }
-                report.reusedFromCache = lease.tokenCount - keep
-                keep = lease.tokenCount
+        if usePrefixCache && keep < limit {
+            let cached = KVSequence(pool: model.kvPool, capacity: contextLength)
+            let found = cached.adoptCachedPrefix(of: prompt[...], maxTokens: limit)
+            if found > keep {
+                sequence.release()
+                sequence = cached
+                report.reusedFromSession = 0
+                report.reusedFromCache = found
+                keep = found
+            } else {
+                cached.release()
             }
-            lease.release()
         }
-        truncate(to: keep)
-        tokens = Array(prompt[..<keep])
+        sequence.truncate(to: keep)
         report.computed = prompt.count - keep
         let logits = try evaluate(Array(prompt[keep...]))
-        prefixCache?.publish(prompt, from: cache)
+        if usePrefixCache { sequence.publish(prefix: prompt.count) }
         lastPrefill = report
         return logits
     }
 
     /// Forgets every token from position `count` on (e.g. to rewind a rejected continuation).
     public func truncate(to count: Int) {
-        if count < tokens.count { tokens.removeLast(tokens.count - max(0, count)) }
+        sequence.truncate(to: count)
+    }
+
+    /// Gives the session's KV blocks back to the pool (they stay cached where published); the
+    /// session is empty afterwards and may be used again.
+    public func reset() {
+        sequence.release()
     }
 }

@@ -78,7 +78,10 @@ public struct Generator: Sendable {
         if isCancelled() { return finish(.cancelled) }
         if options.maxTokens == 0 { return finish(.length) }
         let promptStart = clock.now
-        var logits = try source.prefill(promptTokens)
+        // A source that waits (the batching engine) throws `InferenceError.cancelled` when the
+        // flag is set while it waits: the generation ends as cancelled, as between tokens.
+        var logits: [Float]
+        do { logits = try source.prefill(promptTokens) } catch InferenceError.cancelled { return finish(.cancelled) }
         timings.promptMilliseconds = (clock.now - promptStart).milliseconds
         var firstTokenAt: ContinuousClock.Instant?
 
@@ -104,7 +107,7 @@ public struct Generator: Sendable {
                 return finish(.length)
             }
             if isCancelled() { return finish(.cancelled) }
-            logits = try source.evaluateNext(token)
+            do { logits = try source.evaluateNext(token) } catch InferenceError.cancelled { return finish(.cancelled) }
         }
     }
 }

@@ -1,5 +1,39 @@
 import CKBKernels
 
+/// The order in which each row of a product sums its terms. llama.cpp's CPU kernels choose it
+/// from the batch (see `KB_ROW_BATCHED` and `KB_ROW_PAIRS` in CKBKernels); given per row, a row's
+/// result depends only on its own order, never on the rows beside it.
+public enum ProductOrder: Sendable, Equatable {
+    /// llama.cpp's for one sequence's batch of that many rows (``RowOrder/llamaCpp(batch:)``).
+    case llamaCpp
+    /// One order per row.
+    case rows([RowOrder])
+}
+
+/// How one row of a product sums its terms: an option set over `KB_ROW_BATCHED` and `KB_ROW_PAIRS`.
+public struct RowOrder: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// llama.cpp's single-row order (its `vec_dot` kernels; a repacked Q4_K matrix's GEMV).
+    public static let single: RowOrder = []
+    /// llama.cpp's tiled K-quant GEMM (batches of 8 rows or more).
+    public static let batched = RowOrder(rawValue: UInt8(KB_ROW_BATCHED))
+    /// A repacked Q4_K matrix's 4-row GEMM (rows in a full group of 4).
+    public static let pairs = RowOrder(rawValue: UInt8(KB_ROW_PAIRS))
+
+    /// The orders llama.cpp gives the rows of one sequence's batch of `batch` rows: batched from
+    /// 8 rows, and the 4-row order for every row in a full group of 4 from the first.
+    public static func llamaCpp(batch: Int) -> [RowOrder] {
+        let whole = batch - batch % 4
+        return (0..<batch).map { row -> RowOrder in
+            var order: RowOrder = batch >= 8 ? .batched : .single
+            if row < whole { order.insert(.pairs) }
+            return order
+        }
+    }
+}
+
 /// A 2-D weight tensor of a GGUF file used as a linear map `y = W·x`.
 ///
 /// ggml stores a linear layer's weight as `outputCount` rows of `inputCount` weights (shape
@@ -49,11 +83,13 @@ public struct WeightMatrix: Sendable {
     }
 
     /// ``multiply(_:batch:into:pool:)`` or, with `.float`, ``multiplyReference(_:batch:into:pool:)``.
+    /// - Parameter order: see ``multiply(_:batch:into:pool:kernels:order:)``.
     public func multiply(
-        _ input: UnsafePointer<Float>, batch: Int, into output: UnsafeMutablePointer<Float>, pool: ThreadPool, arithmetic: Arithmetic
+        _ input: UnsafePointer<Float>, batch: Int, into output: UnsafeMutablePointer<Float>, pool: ThreadPool, arithmetic: Arithmetic,
+        order: ProductOrder = .llamaCpp
     ) {
         switch arithmetic {
-        case .quantizedActivations: multiply(input, batch: batch, into: output, pool: pool)
+        case .quantizedActivations: multiply(input, batch: batch, into: output, pool: pool, kernels: .automatic, order: order)
         case .float: multiplyReference(input, batch: batch, into: output, pool: pool)
         }
     }
@@ -64,13 +100,17 @@ public struct WeightMatrix: Sendable {
 
     /// ``multiply(_:batch:into:pool:)`` with a choice of kernel implementation (tests hold the
     /// portable C kernels and the SIMD kernels together).
+    ///
+    /// - Parameter order: the summation order of the rows (``ProductOrder``).
     public func multiply(
-        _ input: UnsafePointer<Float>, batch: Int, into output: UnsafeMutablePointer<Float>, pool: ThreadPool, kernels: KernelSet
+        _ input: UnsafePointer<Float>, batch: Int, into output: UnsafeMutablePointer<Float>, pool: ThreadPool, kernels: KernelSet,
+        order: ProductOrder = .llamaCpp
     ) {
         guard batch > 0 else { return }
         let format = activationFormat
         if format == .float {
-            run(UnsafeRawPointer(input), rowBytes: inputCount * MemoryLayout<Float>.size, batch: batch, into: output, pool: pool, kernels: kernels)
+            run(UnsafeRawPointer(input), rowBytes: inputCount * MemoryLayout<Float>.size, batch: batch, order: order,
+                into: output, pool: pool, kernels: kernels)
             return
         }
         let rowBytes = format.rowByteCount(inputCount)
@@ -78,7 +118,8 @@ public struct WeightMatrix: Sendable {
             let quantized = buffer.baseAddress!
             QuantizedActivations.quantize(
                 input, inputCount: inputCount, batch: batch, format: format, into: quantized, pool: pool, kernels: kernels)
-            run(UnsafeRawPointer(quantized), rowBytes: rowBytes, batch: batch, into: output, pool: pool, kernels: kernels)
+            run(UnsafeRawPointer(quantized), rowBytes: rowBytes, batch: batch, order: order, into: output, pool: pool,
+                kernels: kernels)
         }
     }
 
@@ -87,19 +128,25 @@ public struct WeightMatrix: Sendable {
     /// Precondition: the formats match and `activations.inputCount == inputCount`.
     public func multiply(
         _ activations: QuantizedActivations, into output: UnsafeMutablePointer<Float>, pool: ThreadPool,
-        kernels: KernelSet = .automatic
+        kernels: KernelSet = .automatic, order: ProductOrder = .llamaCpp
     ) {
         precondition(activations.format == activationFormat, "\(tensor.name) (\(tensor.type)) reads \(activationFormat) activations, not \(activations.format)")
         precondition(activations.inputCount == inputCount, "\(tensor.name) has \(inputCount) inputs, the activations \(activations.inputCount)")
         guard activations.batch > 0, let bytes = activations.bytes else { return }
-        run(bytes, rowBytes: activations.rowByteCount, batch: activations.batch, into: output, pool: pool, kernels: kernels)
+        run(bytes, rowBytes: activations.rowByteCount, batch: activations.batch, order: order, into: output, pool: pool,
+            kernels: kernels)
     }
 
     /// The product over output rows split across the pool: `batch` rows of `rowBytes` at `input`.
     private func run(
-        _ input: UnsafeRawPointer, rowBytes: Int, batch: Int, into output: UnsafeMutablePointer<Float>, pool: ThreadPool,
-        kernels: KernelSet
+        _ input: UnsafeRawPointer, rowBytes: Int, batch: Int, order: ProductOrder, into output: UnsafeMutablePointer<Float>,
+        pool: ThreadPool, kernels: KernelSet
     ) {
+        let orders: [UInt8] = switch order {
+        case .llamaCpp: RowOrder.llamaCpp(batch: batch).map(\.rawValue)
+        case .rows(let rows): rows.map(\.rawValue)
+        }
+        precondition(orders.count == batch, "one order per row")
         let outputs = outputCount, inputs = inputCount
         guard outputs > 0, let weights = tensor.bytes.baseAddress else { return }
         let type = Int32(tensor.type.rawValue), weightRowBytes = tensor.info.rowByteCount
@@ -109,10 +156,12 @@ public struct WeightMatrix: Sendable {
         let perTask = max(granule, (outputs + 4 * pool.threadCount - 1) / (4 * pool.threadCount))
         let rowsPerTask = (perTask + granule - 1) / granule * granule
         let tasks = (outputs + rowsPerTask - 1) / rowsPerTask
-        pool.parallelFor(tasks) { task in
-            let begin = task * rowsPerTask, end = min(outputs, begin + rowsPerTask)
-            kb_matmul(type, weights, weightRowBytes, Int64(inputs), Int64(outputs), Int64(begin), Int64(end),
-                      input, rowBytes, Int64(batch), output, Int64(outputs), kernels.isa)
+        orders.withUnsafeBufferPointer { orders in
+            pool.parallelFor(tasks) { task in
+                let begin = task * rowsPerTask, end = min(outputs, begin + rowsPerTask)
+                kb_matmul(type, weights, weightRowBytes, Int64(inputs), Int64(outputs), Int64(begin), Int64(end),
+                          input, rowBytes, Int64(batch), orders.baseAddress!, output, Int64(outputs), kernels.isa)
+            }
         }
     }
 

@@ -1,6 +1,6 @@
 import CKBKernels
 
-/// Causal grouped-query attention of a batch of new tokens over the KV cache.
+/// Causal grouped-query attention of a sequence's new tokens over its KV blocks.
 ///
 /// Query `b` (at position `start + b`) attends to positions `0...start + b`; query head `h` reads
 /// KV head `h / groupSize`. Scores are scaled by `1/√headDim` and soft-maxed in float32. The work
@@ -11,17 +11,19 @@ enum Attention {
     /// - Parameters:
     ///   - queries: `rows × headCount × headDim` floats, after RoPE.
     ///   - output: `rows × headCount × headDim` floats; overwritten.
-    ///   - cache: holds keys/values for positions `0..<start + rows` of `layer`.
+    ///   - sequence: holds keys/values for positions `0..<start + rows` of `layer`.
+    ///   - singleToken: sum dot products as llama.cpp's vector kernel does for one token (four
+    ///     accumulators) rather than as its tiled batch kernel (one).
     static func apply(
-        queries: UnsafePointer<Float>, rows: Int, start: Int, layer: Int, cache: KVCache,
+        queries: UnsafePointer<Float>, rows: Int, start: Int, layer: Int, sequence: KVSequence, singleToken: Bool,
         hyper: ModelHyperparameters, into output: UnsafeMutablePointer<Float>, pool: ThreadPool,
         kernels: KernelSet = .automatic
     ) {
         let heads = hyper.headCount, headDim = hyper.headDimension, group = hyper.groupSize
         let kvHeads = hyper.kvHeadCount, width = heads * headDim
         let scale = 1 / Float(headDim).squareRoot()
-        // One token sums its dot products as llama.cpp's vector kernel does, a batch as its tiled one.
-        let singleToken: Int32 = rows == 1 ? 1 : 0
+        let singleToken: Int32 = singleToken ? 1 : 0
+        let length = start + rows
         // About 32 query vectors per block: enough to amortize loading (and converting) a tile,
         // few enough that the block's scores stay in L2.
         let rowsPerTask = max(1, 32 / group)
@@ -35,16 +37,17 @@ enum Attention {
             let firstHead = kvHead * group + split * headsPerTask
             let firstLength = start + firstRow + 1
             let scratchCount = Int(kb_attention_scratch_floats(Int32(blockRows), Int32(headsPerTask), Int64(firstLength), Int32(headDim), singleToken))
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
-                var args = kb_attention_args(
-                    q: queries + firstRow * width + firstHead * headDim, q_row_stride: Int64(width),
-                    out: output + firstRow * width + firstHead * headDim, out_row_stride: Int64(width),
-                    rows: Int32(blockRows), heads: Int32(headsPerTask), first_length: Int64(firstLength),
-                    k: cache.key(layer: layer, head: kvHead, position: 0),
-                    v: cache.value(layer: layer, head: kvHead, position: 0),
-                    kv_type: cache.precision.kernelType, head_dim: Int32(headDim), scale: scale,
-                    single_token: singleToken, scratch: scratch.baseAddress!)
-                kb_attention(&args, kernels.isa)
+            sequence.withBlockTables(layer: layer, head: kvHead, length: length) { keyBlocks, valueBlocks in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
+                    var args = kb_attention_args(
+                        q: queries + firstRow * width + firstHead * headDim, q_row_stride: Int64(width),
+                        out: output + firstRow * width + firstHead * headDim, out_row_stride: Int64(width),
+                        rows: Int32(blockRows), heads: Int32(headsPerTask), first_length: Int64(firstLength),
+                        k_blocks: keyBlocks, v_blocks: valueBlocks, block_tokens: Int64(sequence.pool.blockTokens),
+                        kv_type: sequence.pool.precision.kernelType, head_dim: Int32(headDim), scale: scale,
+                        single_token: singleToken, scratch: scratch.baseAddress!)
+                    kb_attention(&args, kernels.isa)
+                }
             }
         }
     }

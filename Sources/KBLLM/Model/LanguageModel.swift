@@ -1,8 +1,8 @@
 import Foundation
 
 /// A quantized GGUF language model loaded for inference: the file (memory-mapped, weights not
-/// copied), its hyperparameters, weights, tokenizer and chat template, and the prefix cache its
-/// requests share.
+/// copied), its hyperparameters, weights, tokenizer and chat template, and the paged KV pool
+/// (``KVBlockPool``) that holds every request's keys and values and the cached prefixes they share.
 ///
 /// ```swift
 /// let model = try LanguageModel(path: "models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
@@ -19,14 +19,17 @@ public final class LanguageModel: Sendable {
         /// Threads each matrix product and attention layer is split over (default: every core).
         public var threads: Int
         /// The default context length of sessions, in tokens (default: the trained context
-        /// length, at most 4,096). Each session's KV cache takes
-        /// `2 × layers × kvHeads × headDim × 2` bytes per token of it with the F16 cache (virtual
-        /// memory: pages are touched only as the context fills).
+        /// length, at most 4,096).
         public var contextLength: Int?
-        /// The byte budget of the shared prefix cache; 0 turns it off (default 256 MiB).
-        public var prefixCacheBytes: Int
-        /// Tokens per prefix-cache block (default 32).
-        public var prefixBlockSize: Int
+        /// The byte budget of the KV pool: every running sequence's keys and values and the
+        /// cached prefixes. A token takes `2 × layers × kvHeads × headDim × 2` bytes with the F16
+        /// cache (12 KiB for Qwen2.5-0.5B, 28 KiB for 1.5B, 256 KiB for 32B). Default: room for
+        /// 16 sequences of 2,048 tokens, at least 256 MiB. Pages cost memory once written.
+        public var kvCacheBytes: Int?
+        /// Tokens per KV block (default 32).
+        public var kvBlockTokens: Int
+        /// Whether sessions reuse and publish cached prompt prefixes unless told otherwise (default true).
+        public var sharePrefixes: Bool
         /// How matrix products treat activations (default: quantized to int8, as llama.cpp does).
         public var products: WeightMatrix.Arithmetic
         /// How KV caches (sessions' and the prefix cache's) store keys and values (default F16, as
@@ -34,12 +37,14 @@ public final class LanguageModel: Sendable {
         public var kvCache: KVCachePrecision
 
         /// Options with the defaults above; every field can be set.
-        public init(threads: Int? = nil, contextLength: Int? = nil, prefixCacheBytes: Int = 256 << 20, prefixBlockSize: Int = 32,
-                    products: WeightMatrix.Arithmetic = .quantizedActivations, kvCache: KVCachePrecision = .f16) {
+        public init(threads: Int? = nil, contextLength: Int? = nil, kvCacheBytes: Int? = nil, kvBlockTokens: Int = 32,
+                    sharePrefixes: Bool = true, products: WeightMatrix.Arithmetic = .quantizedActivations,
+                    kvCache: KVCachePrecision = .f16) {
+            self.sharePrefixes = sharePrefixes
             self.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
             self.contextLength = contextLength
-            self.prefixCacheBytes = prefixCacheBytes
-            self.prefixBlockSize = prefixBlockSize
+            self.kvCacheBytes = kvCacheBytes
+            self.kvBlockTokens = kvBlockTokens
             self.products = products
             self.kvCache = kvCache
         }
@@ -53,14 +58,16 @@ public final class LanguageModel: Sendable {
     public let tokenizer: BPETokenizer
     /// The Jinja chat template (`tokenizer.chat_template`), if the file has one.
     public let chatTemplate: String?
-    /// The prefix cache shared by this model's sessions, or nil when turned off.
-    public let prefixCache: PrefixCache?
+    /// The keys and values of every session and the cached prefixes they share.
+    public let kvPool: KVBlockPool
     /// The threads sessions use unless given their own.
     public let threadPool: ThreadPool
     /// The context length of sessions made without one.
     public let defaultContextLength: Int
     /// How sessions' KV caches store keys and values.
     public let kvCachePrecision: KVCachePrecision
+    /// Whether sessions share cached prompt prefixes by default (``Options/sharePrefixes``).
+    public let sharesPrefixes: Bool
     /// The network.
     let transformer: Transformer
 
@@ -90,20 +97,22 @@ public final class LanguageModel: Sendable {
         threadPool = ThreadPool(threads: options.threads)
         defaultContextLength = max(1, options.contextLength ?? min(hyper.trainedContextLength, 4096))
         kvCachePrecision = options.kvCache
-        prefixCache = options.prefixCacheBytes > 0
-            ? PrefixCache(hyper: hyper, blockSize: options.prefixBlockSize, budgetBytes: options.prefixCacheBytes, precision: options.kvCache)
-            : nil
+        sharesPrefixes = options.sharePrefixes
+        let tokenBytes = 2 * hyper.layerCount * hyper.kvDimension * options.kvCache.elementByteCount
+        let poolBytes = options.kvCacheBytes ?? max(256 << 20, 16 * 2048 * tokenBytes)
+        kvPool = KVBlockPool(hyper: hyper, blockTokens: options.kvBlockTokens,
+                             budgetBytes: max(poolBytes, defaultContextLength * tokenBytes), precision: options.kvCache)
     }
 
     /// A new session with an empty context.
     /// - Parameters:
     ///   - contextLength: the most tokens the session holds (default ``defaultContextLength``).
     ///   - threads: its own thread pool (default: the model's ``threadPool``).
-    ///   - usePrefixCache: whether ``InferenceSession/prefill(_:)`` reuses and publishes
-    ///     prefixes through ``prefixCache`` (default true; false for measurements).
-    public func makeSession(contextLength: Int? = nil, threads: ThreadPool? = nil, usePrefixCache: Bool = true) -> InferenceSession {
+    ///   - usePrefixCache: whether ``InferenceSession/prefill(_:)`` reuses and publishes cached
+    ///     prefixes in ``kvPool`` (default ``sharesPrefixes``; false for measurements).
+    public func makeSession(contextLength: Int? = nil, threads: ThreadPool? = nil, usePrefixCache: Bool? = nil) -> InferenceSession {
         InferenceSession(
             model: self, contextLength: contextLength ?? defaultContextLength, pool: threads ?? threadPool,
-            prefixCache: usePrefixCache ? prefixCache : nil)
+            usePrefixCache: usePrefixCache ?? sharesPrefixes)
     }
 }

@@ -61,7 +61,7 @@ struct BenchGenerateCommand: ParsableCommand {
 
     func run() throws {
         let loadStart = ContinuousClock.now
-        let model = try language.load(prefixCacheBytes: 0)
+        let model = try language.load()
         let loadMilliseconds = (ContinuousClock.now - loadStart).milliseconds
         let contextLength = max(promptTokens, genTokens) + 1
         var random = RandomSource(seed: 1234)

@@ -26,13 +26,13 @@ struct LanguageModelOptions: ParsableArguments {
     }
 
     /// Loads the model (memory-mapped); a missing or invalid file is a `CLIError` naming it.
-    func load(prefixCacheBytes: Int = 256 << 20) throws -> LanguageModel {
+    func load() throws -> LanguageModel {
         let path = self.path
         guard FileManager.default.fileExists(atPath: path) else {
             throw CLIError("model file not found: \(path)")
         }
         do {
-            return try LanguageModel(path: path, options: .init(threads: threads, prefixCacheBytes: prefixCacheBytes))
+            return try LanguageModel(path: path, options: .init(threads: threads))
         } catch {
             throw CLIError("cannot load model: \(error)")
         }
