@@ -41,6 +41,41 @@ final class LocalModelAnswerTests: XCTestCase {
         XCTAssertEqual(metrics.samples("kb_generation_tokens_per_second_count").first?.value ?? 0, 2)
     }
 
+    /// Eight people asking at once are answered in the same forward passes (more than one token
+    /// per pass), each with the answer it gets alone; `/metrics` shows the engine and the KV pool,
+    /// and every block is back when they are done.
+    func testConcurrentAnswersAreBatchedAndEqualTheAnswersAlone() async throws {
+        let generator = try loadModel()
+        let server = try await TestServer(self, generator: nil, answerModel: generator)
+        let questions = ["How are old logs compressed?", "When does the database backup run?", "Who can reset a password?",
+                         "Which port does the VPN use?", "How long are invoices kept?", "What does kb store?",
+                         "Where is the backup kept?", "How are errors reported?"]
+        func ask(_ question: String) async throws -> String {
+            let response = try await server.client.json("POST", "/v1/ask", ["question": question, "max_tokens": 16])
+            XCTAssertEqual(response.status, 200, response.text)
+            return response.json["answer"] as? String ?? ""
+        }
+        var alone: [String] = []
+        for question in questions { alone.append(try await ask(question)) }
+        let before = generator.engine.statistics
+        let together = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            for (index, question) in questions.enumerated() { group.addTask { (index, try await ask(question)) } }
+            var answers = [String](repeating: "", count: questions.count)
+            for try await (index, answer) in group { answers[index] = answer }
+            return answers
+        }
+        XCTAssertEqual(together, alone, "the same answers however busy the server is")
+        let after = generator.engine.statistics
+        let steps = after.steps - before.steps, tokens = after.stepTokens - before.stepTokens
+        XCTAssertGreaterThan(Double(tokens) / Double(max(1, steps)), 2, "passes carry several sequences")
+        XCTAssertEqual(generator.model.kvPool.statistics.usedBlocks, 0, "every block came back")
+        let metrics = try PrometheusTextParser.parse(try await server.client.request("GET", "/metrics").text)
+        XCTAssertEqual(metrics.samples("kb_engine_running_sequences").first?.value, 0)
+        XCTAssertEqual(metrics.samples("kb_engine_steps_total").first?.value, Double(after.steps))
+        XCTAssertGreaterThan(metrics.samples("kb_kv_blocks").first { $0.labels["state"] == "cached" }?.value ?? 0, 0)
+        XCTAssertGreaterThan(metrics.samples("kb_engine_prefix_hit_tokens_total").first?.value ?? 0, 0)
+    }
+
     func testAFailingCallbackOrACancelledTaskStopsTheEngine() async throws {
         let generator = try loadModel()
         struct ClientGone: Error {}

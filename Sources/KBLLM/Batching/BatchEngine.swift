@@ -412,6 +412,8 @@ public struct BatchStatistics: Sendable, Equatable {
     public var preemptions = 0
     /// Requests cancelled while running or waiting.
     public var cancelled = 0
+
+    public init() {}
 }
 
 extension Duration {

@@ -280,4 +280,6 @@ public struct KVPoolStatistics: Sendable, Equatable {
     public var evictions = 0
     /// Running sequences whose blocks were freed for others (recomputed later).
     public var preemptions = 0
+
+    public init() {}
 }

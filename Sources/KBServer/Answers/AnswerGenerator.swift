@@ -1,3 +1,4 @@
+import KBLLM
 /// One message of a chat prompt.
 public struct PromptMessage: Sendable, Equatable, Codable {
     public enum Role: String, Sendable, Codable {
@@ -106,9 +107,14 @@ public protocol AnswerGenerator: Sendable {
     /// Generates the assistant's reply to a prompt from ``prepare(_:)``.
     func generate(_ prompt: PreparedPrompt, parameters: GenerationParameters,
                   onText: @Sendable (String) async throws -> Void) async throws -> GenerationOutcome
+
+    /// The batching engine's and KV pool's counters, for `/metrics` (nil for engines without them).
+    var engineStatistics: (batch: BatchStatistics, pool: KVPoolStatistics)? { get }
 }
 
 extension AnswerGenerator {
+    public var engineStatistics: (batch: BatchStatistics, pool: KVPoolStatistics)? { nil }
+
     /// Engines that take messages as they are need no preparation.
     public func prepare(_ messages: [PromptMessage]) throws -> PreparedPrompt {
         PreparedPrompt(messages: messages)

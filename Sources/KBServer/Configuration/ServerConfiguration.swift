@@ -36,10 +36,11 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var requestTimeout: Double = 120
     /// Seconds an idle keep-alive connection is kept (`KB_IDLE_TIMEOUT`, `"idle_timeout"`).
     public var idleTimeout: Double = 60
-    /// Answers generated at the same time (`--max-generations`, `KB_MAX_GENERATIONS`).
-    public var maxConcurrentGenerations = 1
+    /// Answers generated together, in the same forward passes of the batching engine
+    /// (`--max-generations`, `KB_MAX_GENERATIONS`).
+    public var maxConcurrentGenerations = 16
     /// Answers waiting for a slot; more are refused with 429 (`--generation-queue`, `KB_GENERATION_QUEUE`).
-    public var maxQueuedGenerations = 8
+    public var maxQueuedGenerations = 64
     /// Chunks given to the model as context (`"context_chunks"`, `KB_CONTEXT_CHUNKS`).
     public var contextChunks = 5
     /// Default answer length in tokens (`"max_answer_tokens"`, `KB_MAX_ANSWER_TOKENS`).

@@ -3,14 +3,17 @@ import KBLLM
 
 /// The local GGUF engine (KBLLM) behind the server's ``AnswerGenerator`` protocol.
 ///
-/// Each request renders the messages with the model's chat template, gets its own
-/// ``InferenceSession`` that reuses the model's shared prefix cache (the fixed system prompt of
-/// every answer is computed once), and runs the blocking generation loop on a thread of its own;
-/// the pieces come back to the calling task through a buffer. Cancelling the task, or `onText`
-/// throwing (the client left), sets the engine's cancellation flag, which it checks before every token.
+/// Each request renders the messages with the model's chat template and becomes a sequence of the
+/// model's ``BatchEngine`` (continuous batching: every running answer advances in the same forward
+/// passes, prompts share cached blocks of the KV pool by reference); its generation loop
+/// (sampling, stop strings) runs on a thread of its own and the pieces come back to the calling
+/// task through a buffer. Cancelling the task, or `onText` throwing (the client left), sets the
+/// request's cancellation flag: it leaves the engine at the next pass and its blocks go back.
 public final class LocalModelGenerator: AnswerGenerator {
     public let modelID: String
     public let model: LanguageModel
+    /// The batching engine every request of this model runs in.
+    public let engine: BatchEngine
     private let template: ChatTemplate
     private let generator: Generator
     /// Tokens an answer may not begin with: a citation marker (`[`, after any spaces), only spaces
@@ -20,10 +23,12 @@ public final class LocalModelGenerator: AnswerGenerator {
     /// - Parameters:
     ///   - model: the loaded model.
     ///   - modelID: the name shown to clients (default: the file name without `.gguf`).
+    ///   - batching: the engine's scheduler settings (sequences evaluated together, tokens per pass).
     /// - Throws: ``ChatTemplateError`` when kb does not know the model's chat template.
-    public init(model: LanguageModel, modelID: String) throws {
+    public init(model: LanguageModel, modelID: String, batching: BatchEngine.Settings = .init()) throws {
         self.model = model
         self.modelID = modelID
+        self.engine = BatchEngine(model: model, settings: batching)
         self.template = try ChatTemplate(model: model)
         self.generator = Generator(model: model)
         self.answerCannotStartWith = Self.tokensThatCannotStartAnAnswer(model.tokenizer) + generator.endOfGeneration.tokens.sorted()
@@ -40,10 +45,16 @@ public final class LocalModelGenerator: AnswerGenerator {
     }
 
     /// Loads a GGUF file.
-    public convenience init(path: String, threads: Int? = nil) throws {
-        let model = try LanguageModel(path: path, options: LanguageModel.Options(threads: threads))
+    /// - Parameters:
+    ///   - kvCacheBytes: the KV pool's budget (``LanguageModel/Options/kvCacheBytes``; nil: its default).
+    public convenience init(path: String, threads: Int? = nil, batching: BatchEngine.Settings = .init(), kvCacheBytes: Int? = nil) throws {
+        let model = try LanguageModel(path: path, options: LanguageModel.Options(threads: threads, kvCacheBytes: kvCacheBytes))
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        try self.init(model: model, modelID: name)
+        try self.init(model: model, modelID: name, batching: batching)
+    }
+
+    public var engineStatistics: (batch: BatchStatistics, pool: KVPoolStatistics)? {
+        (engine.statistics, model.kvPool.statistics)
     }
 
     /// Renders the messages with the chat template and tokenizes them — the template's markers as
@@ -82,15 +93,16 @@ public final class LocalModelGenerator: AnswerGenerator {
         }
         let cancellation = CancellationFlag()
         let (pieces, continuation) = AsyncStream<String>.makeStream()
-        let (model, generator) = (self.model, self.generator)
+        let (engine, generator) = (self.engine, self.generator)
         let options_ = options
         return try await withTaskCancellationHandler {
-            async let outcome = Self.onOwnThread { () throws -> (KBLLM.GenerationResult, InferenceSession.PrefillReport) in
+            async let outcome = Self.onOwnThread { () throws -> (KBLLM.GenerationResult, Int) in
                 defer { continuation.finish() }
-                var session = model.makeSession(usePrefixCache: true)
+                var session = engine.makeSession(cancellation: cancellation)
+                defer { session.close() }
                 let result = try generator.generate(promptTokens: tokens, options: options_, source: &session,
                                                     cancellation: cancellation) { piece in continuation.yield(piece) }
-                return (result, session.lastPrefill)
+                return (result, session.reusedPromptTokens)
             }
             do {
                 for await piece in pieces { try await onText(piece) }
@@ -99,7 +111,7 @@ public final class LocalModelGenerator: AnswerGenerator {
                 _ = try? await outcome
                 throw error
             }
-            let (result, prefill) = try await outcome
+            let (result, reused) = try await outcome
             // The engine may have finished on its own before it saw the flag: a cancelled request
             // still ends as cancelled, whichever came first.
             try Task.checkCancellation()
@@ -111,7 +123,7 @@ public final class LocalModelGenerator: AnswerGenerator {
             }
             return GenerationOutcome(finishReason: finish, usage: GenerationUsage(
                 promptTokens: tokens.count, completionTokens: result.tokens.count,
-                cachedPromptTokens: prefill.reusedFromCache + prefill.reusedFromSession))
+                cachedPromptTokens: reused))
         } onCancel: {
             cancellation.cancel()
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Metrics
 import Prometheus
+import KBLLM
 import KBSupport
 
 /// The server's metrics, recorded through swift-metrics into a Prometheus registry owned by this
@@ -9,6 +10,8 @@ import KBSupport
 public final class ServerMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
+    /// The engine counters at the last scrape (counters grow by the difference).
+    private let lastEngine = Locked(BatchStatistics())
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -81,6 +84,32 @@ public final class ServerMetrics: Sendable {
         Counter(label: "kb_prompt_tokens_total", dimensions: [], factory: factory).increment(by: usage.promptTokens)
         Counter(label: "kb_prefix_cache_hit_tokens_total", dimensions: [], factory: factory)
             .increment(by: usage.cachedPromptTokens)
+    }
+
+    /// The batching engine and its KV pool, at a scrape: running and waiting sequences, blocks by
+    /// state, and counters of passes, tokens per pass, pass seconds, preemptions and prefix hits.
+    func recordEngine(_ batch: BatchStatistics, pool: KVPoolStatistics) {
+        Gauge(label: "kb_engine_running_sequences", dimensions: [], factory: factory).record(batch.running)
+        Gauge(label: "kb_engine_waiting_sequences", dimensions: [], factory: factory).record(batch.waiting)
+        for (state, blocks) in [("used", pool.usedBlocks), ("cached", pool.cachedBlocks), ("free", pool.freeBlocks)] {
+            Gauge(label: "kb_kv_blocks", dimensions: [("state", state)], factory: factory).record(blocks)
+        }
+        Gauge(label: "kb_kv_block_bytes", dimensions: [], factory: factory).record(pool.blockBytes)
+        Gauge(label: "kb_engine_last_step_tokens", dimensions: [], factory: factory).record(batch.lastStepTokens)
+        Gauge(label: "kb_engine_last_step_seconds", dimensions: [], factory: factory).record(batch.lastStepSeconds)
+        let previous = lastEngine.withLock { last in
+            defer { last = batch }
+            return last
+        }
+        func grow(_ label: String, _ now: Int, _ before: Int) {
+            Counter(label: label, dimensions: [], factory: factory).increment(by: max(0, now - before))
+        }
+        grow("kb_engine_steps_total", batch.steps, previous.steps)
+        grow("kb_engine_step_tokens_total", batch.stepTokens, previous.stepTokens)
+        grow("kb_engine_preemptions_total", batch.preemptions, previous.preemptions)
+        grow("kb_engine_prefix_hit_tokens_total", batch.prefixHitTokens, previous.prefixHitTokens)
+        FloatingPointCounter(label: "kb_engine_step_seconds_total", dimensions: [], factory: factory)
+            .increment(by: max(0, batch.stepSeconds - previous.stepSeconds))
     }
 
     /// The Prometheus text exposition of every metric.

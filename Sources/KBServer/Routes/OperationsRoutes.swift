@@ -56,6 +56,9 @@ extension APIServer {
                 metrics.setIndexSize(vectors: knowledge.engine.index?.count ?? 0, documents: statistics.documents,
                                      chunks: statistics.chunks)
             }
+            if let engine = answers.generator?.engineStatistics {
+                metrics.recordEngine(engine.batch, pool: engine.pool)
+            }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
         }

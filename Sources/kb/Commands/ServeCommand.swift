@@ -3,6 +3,7 @@ import COpenBLAS
 import Foundation
 import KBEmbedding
 import KBIngest
+import KBLLM
 import KBServer
 import KBStore
 import Logging
@@ -110,7 +111,8 @@ struct ServeCommand: AsyncParsableCommand {
         let knowledge = try modelsOption.knowledgeBase(store, embedder: name)
         let checkTime = String(format: "%.2f s", knowledge.integrityCheckSeconds)
         logger.info("database \(settings.database) passed PRAGMA quick_check in \(checkTime)")
-        let generator = try AnswerModelLoader.load(settings.model, models: modelsOption, threads: threads)
+        let generator = try AnswerModelLoader.load(settings.model, models: modelsOption, threads: threads,
+                                                   batching: .init(maxRunning: settings.maxConcurrentGenerations))
         let server = APIServer(configuration: settings, knowledge: knowledge, generator: generator, logger: logger)
         let host = settings.host, database = settings.database, log = logger
         try await server.run { port in
@@ -122,7 +124,8 @@ struct ServeCommand: AsyncParsableCommand {
 
 /// Loads the answer model named by `--model` (a path, or a file name in the models folder).
 enum AnswerModelLoader {
-    static func load(_ name: String?, models: ModelsOption, threads: Int?) throws -> (any AnswerGenerator)? {
+    static func load(_ name: String?, models: ModelsOption, threads: Int?,
+                     batching: BatchEngine.Settings = .init()) throws -> (any AnswerGenerator)? {
         guard let name else { return nil }
         var path = name
         if !FileManager.default.fileExists(atPath: path), !name.contains("/") {
@@ -132,7 +135,7 @@ enum AnswerModelLoader {
             throw CLIError("--model: \(name) does not exist (nor in \(models.directory.path))")
         }
         do {
-            return try LocalModelGenerator(path: path, threads: threads)
+            return try LocalModelGenerator(path: path, threads: threads, batching: batching)
         } catch {
             throw CLIError("--model \(path): \(error)")
         }
