@@ -18,11 +18,14 @@ final class ServerConfigurationTests: XCTestCase {
         let keys = try TestSupport.write("# team keys\nfile-key-1\n\n  file-key-2  \n", to: "keys.txt", in: directory)
         let file = try TestSupport.write("""
             {"db": "from-file.sqlite", "port": 9000, "host": "0.0.0.0", "reads_require_key": true,
-             "api_keys_file": "\(keys.path)", "max_body": "2M", "max_generations": 3}
+             "api_keys_file": "\(keys.path)", "max_body": "2M", "max_generations": 3, "kv_cache": "512M"}
             """, to: "serve.json", in: directory)
         let configuration = try ServerConfiguration().merged(file: file.path, environment: [
             "KB_PORT": "9100", "KB_API_KEYS": "env-key-1, env-key-2", "KB_GENERATION_QUEUE": "0", "UNRELATED": "x",
+            "KB_BATCH_TOKENS": "512",
         ])
+        XCTAssertEqual(configuration.kvCacheBytes, 512 << 20)
+        XCTAssertEqual(configuration.batchTokens, 512)
         XCTAssertEqual(configuration.database, "from-file.sqlite")
         XCTAssertEqual(configuration.host, "0.0.0.0")
         XCTAssertEqual(configuration.port, 9100, "the environment wins over the file")
@@ -43,6 +46,7 @@ final class ServerConfigurationTests: XCTestCase {
         XCTAssertThrowsError(try ServerConfiguration().merged(file: notObject.path, environment: [:]))
         XCTAssertThrowsError(try ServerConfiguration().merged(file: directory.appendingPathComponent("missing.json").path, environment: [:]))
         for (variable, value) in [("KB_PORT", "70000"), ("KB_PORT", "http"), ("KB_MAX_BODY", "lots"), ("KB_REQUEST_TIMEOUT", "-1"),
+                                  ("KB_BATCH_TOKENS", "4"), ("KB_KV_CACHE", "much"),
                                   ("KB_READS_REQUIRE_KEY", "maybe"), ("KB_MAX_GENERATIONS", "0")] {
             XCTAssertThrowsError(try ServerConfiguration().merged(file: nil, environment: [variable: value])) { error in
                 XCTAssertTrue("\(error)".contains(variable), "\(error)")
@@ -80,7 +84,7 @@ final class ServerConfigurationTests: XCTestCase {
             .db: "x.sqlite", .model: "m.gguf", .host: "0.0.0.0", .port: "9", .apiKeysFile: keys.path,
             .readsRequireKey: "true", .anonymousWrites: "yes", .maxBody: "2M", .maxUpload: "3M", .bodyTimeout: "4",
             .requestTimeout: "5", .idleTimeout: "6", .maxGenerations: "7", .generationQueue: "8", .contextChunks: "9",
-            .maxAnswerTokens: "10",
+            .maxAnswerTokens: "10", .kvCache: "11M", .batchTokens: "128",
         ]
         XCTAssertEqual(Set(values.keys), Set(ServerConfiguration.Setting.allCases), "every setting is exercised")
         let environment = Dictionary(uniqueKeysWithValues: values.map { ($0.key.environmentVariable, $0.value) })
@@ -92,6 +96,8 @@ final class ServerConfigurationTests: XCTestCase {
         XCTAssertEqual(fromEnvironment, fromFile)
         XCTAssertEqual(fromFile.database, "x.sqlite")
         XCTAssertEqual(fromFile.maxAnswerTokens, 10)
+        XCTAssertEqual(fromFile.kvCacheBytes, 11 << 20)
+        XCTAssertEqual(fromFile.batchTokens, 128)
         XCTAssertEqual(fromFile.apiKeys, ["k1"])
         XCTAssertNotEqual(fromFile, ServerConfiguration())
     }

@@ -66,6 +66,9 @@ public enum AnswerScoring {
         /// instead of answering (``isOnlyMarkers(_:)``, ``copiesOpening(_:of:)``).
         public var onlyMarkers = false
         public var copiesOpening = false
+        /// Prompt tokens, and those whose keys and values came from cached blocks (prefix reuse).
+        public var promptTokens = 0
+        public var cachedPromptTokens = 0
 
         public init(question: AnswerQuestionSet.Question, answer: String, abstained: Bool, claimSentences: Int,
                     citedSentences: Int, citedDocuments: [String], evidenceRetrieved: Bool,
@@ -118,6 +121,8 @@ public enum AnswerScoring {
         /// Answers that are only markers, and answers that copy a source's opening sentence.
         public var onlyMarkers = 0
         public var copiedOpenings = 0
+        /// The share of prompt tokens served from cached KV blocks (nil when no prompt was counted).
+        public var cachedPromptShare: Double?
 
         enum CodingKeys: String, CodingKey {
             case questions, accuracy, scoredQuestions = "scored_questions", citationCoverage = "citation_coverage"
@@ -126,7 +131,7 @@ public enum AnswerScoring {
             case evidenceRecall = "evidence_recall", medianTimeToFirstToken = "median_ttft_s"
             case medianTotalSeconds = "median_total_s", medianAnswerTokens = "median_answer_tokens"
             case medianAttributionMilliseconds = "median_attribution_ms", maxAttributionMilliseconds = "max_attribution_ms"
-            case onlyMarkers = "only_markers", copiedOpenings = "copied_openings"
+            case onlyMarkers = "only_markers", copiedOpenings = "copied_openings", cachedPromptShare = "cached_prompt_share"
         }
     }
 
@@ -156,7 +161,8 @@ public enum AnswerScoring {
             medianAnswerTokens: median(observations.map { Double($0.answerTokens) }),
             medianAttributionMilliseconds: median(observations.compactMap(\.attributionSeconds)).map { $0 * 1000 },
             maxAttributionMilliseconds: observations.compactMap(\.attributionSeconds).max().map { $0 * 1000 },
-            onlyMarkers: observations.filter(\.onlyMarkers).count, copiedOpenings: observations.filter(\.copiesOpening).count)
+            onlyMarkers: observations.filter(\.onlyMarkers).count, copiedOpenings: observations.filter(\.copiesOpening).count,
+            cachedPromptShare: ratio(observations.map(\.cachedPromptTokens).reduce(0, +), observations.map(\.promptTokens).reduce(0, +)))
     }
 
     /// Whether `answer` holds nothing but citation markers (`[1]`, `[2][3]`) and punctuation.

@@ -41,6 +41,12 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var maxConcurrentGenerations = 16
     /// Answers waiting for a slot; more are refused with 429 (`--generation-queue`, `KB_GENERATION_QUEUE`).
     public var maxQueuedGenerations = 64
+    /// The KV pool's byte budget: every running answer's keys and values and the cached prompt
+    /// prefixes (`--kv-cache`, `KB_KV_CACHE`, `"kv_cache"`; nil: room for 16 sequences of 2,048 tokens).
+    public var kvCacheBytes: Int?
+    /// Tokens per forward pass of the batching engine: one per generating answer, the rest prompt
+    /// chunks (`--batch-tokens`, `KB_BATCH_TOKENS`, `"batch_tokens"`; default 256).
+    public var batchTokens = 256
     /// Chunks given to the model as context (`"context_chunks"`, `KB_CONTEXT_CHUNKS`).
     public var contextChunks = 5
     /// Default answer length in tokens (`"max_answer_tokens"`, `KB_MAX_ANSWER_TOKENS`).
@@ -57,6 +63,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         case maxBody = "max_body", maxUpload = "max_upload"
         case bodyTimeout = "body_timeout", requestTimeout = "request_timeout", idleTimeout = "idle_timeout"
         case maxGenerations = "max_generations", generationQueue = "generation_queue"
+        case kvCache = "kv_cache", batchTokens = "batch_tokens"
         case contextChunks = "context_chunks", maxAnswerTokens = "max_answer_tokens"
 
         /// The environment variable, e.g. `KB_MAX_BODY`.
@@ -145,6 +152,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         case .idleTimeout: idleTimeout = try seconds()
         case .maxGenerations: maxConcurrentGenerations = try int(1...256)
         case .generationQueue: maxQueuedGenerations = try int(0...10_000)
+        case .kvCache: kvCacheBytes = try bytes()
+        case .batchTokens: batchTokens = try int(16...8192)
         case .contextChunks: contextChunks = try int(1...20)
         case .maxAnswerTokens: maxAnswerTokens = try int(1...8192)
         }

@@ -164,6 +164,8 @@ struct EvalAnswersCommand: AsyncParsableCommand {
                 attributionSeconds: report.sources.isEmpty ? nil : lastPiece.current.map { (ended - $0).seconds })
             observation.onlyMarkers = AnswerScoring.isOnlyMarkers(report.text)
             observation.copiesOpening = AnswerScoring.copiesOpening(report.text, of: report.sources.map(\.text))
+            observation.promptTokens = report.outcome.usage.promptTokens
+            observation.cachedPromptTokens = report.outcome.usage.cachedPromptTokens
             open.append(observation)
             records.append(Record(run: "open_book", observation: observation, correct: observation.correct,
                                   sentences: report.sentences, sources: report.sources.map(\.uri)))
@@ -253,7 +255,8 @@ struct EvalAnswersCommand: AsyncParsableCommand {
         }
         text += row("open book", o)
         if let closed = summary.closedBook { text += row("closed book", closed) }
-        text += "open book: \(o.onlyMarkers) answers only markers, \(o.copiedOpenings) copy a source's opening sentence\n"
+        text += "open book: \(o.onlyMarkers) answers only markers, \(o.copiedOpenings) copy a source's opening sentence; "
+            + "\(o.cachedPromptShare.map { String(format: "%.1f %%", $0 * 100) } ?? "-") of prompt tokens from cached KV blocks\n"
         text += "accuracy by kind (open / closed):\n"
         for (kind, values) in summary.accuracyByKind.sorted(by: { $0.key < $1.key }) {
             text += "  \(kind.padding(toLength: 20, withPad: " ", startingAt: 0)) \(cell(values[0])) / \(cell(values.count > 1 ? values[1] : nil))\n"

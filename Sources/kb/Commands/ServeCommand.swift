@@ -60,11 +60,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds before a request is answered 503 (default 120).", valueName: "s"))
     var requestTimeout: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Answers generated at once (default 1).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Answers generated together, in the same forward passes (default 16).", valueName: "n"))
     var maxGenerations: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Answers that may wait for a slot; more get 429 (default 8).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Answers that may wait for a slot; more get 429 (default 64).", valueName: "n"))
     var generationQueue: Int?
+
+    @Option(name: .long, help: ArgumentHelp("KV cache budget: running answers and cached prompt prefixes (default: 16 × 2,048 tokens' worth, at least 256M).", valueName: "size"))
+    var kvCache: String?
+
+    @Option(name: .long, help: ArgumentHelp("Tokens per forward pass: one per generating answer, the rest prompt chunks (default 256).", valueName: "n"))
+    var batchTokens: Int?
 
     @Option(name: .long, help: ArgumentHelp("Embedding model for new documents and queries (default: the base's, else \(EmbedderCatalog.defaultName)).", valueName: "name"))
     var embedder: String?
@@ -83,7 +89,8 @@ struct ServeCommand: AsyncParsableCommand {
                 (.db, db), (.model, model), (.host, host), (.port, port.map(String.init)),
                 (.apiKeysFile, apiKeysFile), (.maxBody, maxBody), (.maxUpload, maxUpload),
                 (.requestTimeout, requestTimeout.map { String($0) }), (.maxGenerations, maxGenerations.map(String.init)),
-                (.generationQueue, generationQueue.map(String.init)),
+                (.generationQueue, generationQueue.map(String.init)), (.kvCache, kvCache),
+                (.batchTokens, batchTokens.map(String.init)),
             ]
             for (setting, value) in options {
                 if let value { try settings.set(setting, value, source: setting.option) }
@@ -112,7 +119,9 @@ struct ServeCommand: AsyncParsableCommand {
         let checkTime = String(format: "%.2f s", knowledge.integrityCheckSeconds)
         logger.info("database \(settings.database) passed PRAGMA quick_check in \(checkTime)")
         let generator = try AnswerModelLoader.load(settings.model, models: modelsOption, threads: threads,
-                                                   batching: .init(maxRunning: settings.maxConcurrentGenerations))
+                                                   batching: .init(maxRunning: settings.maxConcurrentGenerations,
+                                                                   tokenBudget: settings.batchTokens),
+                                                   kvCacheBytes: settings.kvCacheBytes)
         let server = APIServer(configuration: settings, knowledge: knowledge, generator: generator, logger: logger)
         let host = settings.host, database = settings.database, log = logger
         try await server.run { port in
@@ -125,7 +134,7 @@ struct ServeCommand: AsyncParsableCommand {
 /// Loads the answer model named by `--model` (a path, or a file name in the models folder).
 enum AnswerModelLoader {
     static func load(_ name: String?, models: ModelsOption, threads: Int?,
-                     batching: BatchEngine.Settings = .init()) throws -> (any AnswerGenerator)? {
+                     batching: BatchEngine.Settings = .init(), kvCacheBytes: Int? = nil) throws -> (any AnswerGenerator)? {
         guard let name else { return nil }
         var path = name
         if !FileManager.default.fileExists(atPath: path), !name.contains("/") {
@@ -135,7 +144,7 @@ enum AnswerModelLoader {
             throw CLIError("--model: \(name) does not exist (nor in \(models.directory.path))")
         }
         do {
-            return try LocalModelGenerator(path: path, threads: threads, batching: batching)
+            return try LocalModelGenerator(path: path, threads: threads, batching: batching, kvCacheBytes: kvCacheBytes)
         } catch {
             throw CLIError("--model \(path): \(error)")
         }
