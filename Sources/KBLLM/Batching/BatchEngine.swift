@@ -335,8 +335,11 @@ public final class BatchEngine: @unchecked Sendable {
         }
         switch outcome {
         case .success(let logits):
-            for (index, owner) in plan.owners.enumerated() {
+            // In position order: a recomputed request's prompt piece comes after its generated segment in the plan.
+            for index in plan.segments.indices.sorted(by: { plan.segments[$0].start < plan.segments[$1].start }) {
+                let owner = plan.owners[index]
                 let request = owner.request
+                precondition(plan.segments[index].start == request.sequence.count, "segments are recorded in position order")
                 request.sequence.append(plan.segments[index].tokens)
                 request.sequence.publish(prefix: request.promptCount)
                 if owner.completes {

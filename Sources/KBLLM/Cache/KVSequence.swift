@@ -71,7 +71,7 @@ final class KVSequence: @unchecked Sendable {
     /// Records that `written` (the tokens at positions `count..<count + written.count`) are now
     /// stored (after ``reserve(adding:)`` and the forward pass).
     func append(_ written: some Collection<Int32>) {
-        precondition(count + written.count <= blocks.count * pool.blockTokens)
+        precondition(count + written.count <= blocks.count * pool.blockTokens, "tokens beyond the reserved blocks")
         tokens.append(contentsOf: written)
     }
 

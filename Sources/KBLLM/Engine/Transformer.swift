@@ -126,12 +126,11 @@ struct Transformer: Sendable {
                 segment.sequence.store(layer: index, start: segment.start, rows: segment.tokens.count,
                                        k: keys.pointer + first * kvWidth, v: values.pointer + first * kvWidth)
             }
-            for (segment, first) in zip(segments, firstRows) {
-                Attention.apply(
-                    queries: queries.pointer + first * queryWidth, rows: segment.tokens.count, start: segment.start, layer: index,
-                    sequence: segment.sequence, singleToken: segment.singleTokenAttention, hyper: hyper,
-                    into: attended.pointer + first * queryWidth, pool: pool)
-            }
+            Attention.apply(zip(segments, firstRows).map { segment, first in
+                Attention.Job(queries: queries.pointer + first * queryWidth, rows: segment.tokens.count, start: segment.start,
+                              sequence: segment.sequence, singleToken: segment.singleTokenAttention,
+                              output: attended.pointer + first * queryWidth)
+            }, layer: index, hyper: hyper, pool: pool)
             observe("kqv_out", index, attended.pointer, rows: n, width: queryWidth)
             layer.attentionOutput.multiply(attended.pointer, batch: n, into: projected.pointer, pool: pool, arithmetic: products,
                                            order: layerOrder)
