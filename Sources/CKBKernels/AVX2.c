@@ -55,7 +55,7 @@ KB_AVX2_INLINE __m256i bit_mask(const uint8_t *p) {
 }
 
 #define ACTIVATION_ROWS(T)                                                     \
-    const T *y[4];                                                             \
+    const T *y[8];                                                             \
     for (int j = 0; j < NA; j++) y[j] = (const T *)((const char *)act + (size_t)j * act_stride)
 
 /// A kernel `name(n, w, act, stride, na, out)` from `name##_n`, specialized for 1...4 rows.
@@ -66,6 +66,23 @@ KB_AVX2_INLINE __m256i bit_mask(const uint8_t *p) {
         case 2: name##_n(n, w, act, act_stride, out, 2); break;                                        \
         case 3: name##_n(n, w, act, act_stride, out, 3); break;                                        \
         default: name##_n(n, w, act, act_stride, out, 4); break;                                       \
+        }                                                                                              \
+    }
+
+/// `SPECIALIZE_ROWS` for kernels that take up to 8 rows per pass (the 32-weight block formats,
+/// whose unpacking of a weight block is then shared by twice as many rows; each row's sum is the
+/// same whatever the number of rows).
+#define SPECIALIZE_ROWS8(name)                                                                         \
+    static KB_AVX2 void name(int64_t n, const void *w, const void *act, size_t act_stride, int na, float *out) { \
+        switch (na) {                                                                                  \
+        case 1: name##_n(n, w, act, act_stride, out, 1); break;                                        \
+        case 2: name##_n(n, w, act, act_stride, out, 2); break;                                        \
+        case 3: name##_n(n, w, act, act_stride, out, 3); break;                                        \
+        case 4: name##_n(n, w, act, act_stride, out, 4); break;                                        \
+        case 5: name##_n(n, w, act, act_stride, out, 5); break;                                        \
+        case 6: name##_n(n, w, act, act_stride, out, 6); break;                                        \
+        case 7: name##_n(n, w, act, act_stride, out, 7); break;                                        \
+        default: name##_n(n, w, act, act_stride, out, 8); break;                                       \
         }                                                                                              \
     }
 
@@ -132,12 +149,12 @@ FLOAT_DOT(dot_bf16, uint16_t, LOAD_BF16, kb_bf16_to_f32)
     KB_AVX2_INLINE void name##_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) { \
         const BLOCK *x = w;                                                                           \
         ACTIVATION_ROWS(kb_q8_block);                                                                 \
-        __m256 acc[4];                                                                                \
+        __m256 acc[8];                                                                                \
         for (int j = 0; j < NA; j++) acc[j] = _mm256_setzero_ps();                                    \
         for (int64_t b = 0; b < n / 32; b++) SIGNED32_STEP(BLOCK, quants, b, acc);                    \
         for (int j = 0; j < NA; j++) out[j] = hsum_ps(acc[j]);                                        \
     }                                                                                                 \
-    SPECIALIZE_ROWS(name)
+    SPECIALIZE_ROWS8(name)
 
 /// One block `b` of MIN32_DOT into accumulators `accs`, `extras`.
 #define MIN32_STEP(BLOCK, quants, b, accs, extras)                                                    \
@@ -161,8 +178,8 @@ FLOAT_DOT(dot_bf16, uint16_t, LOAD_BF16, kb_bf16_to_f32)
     KB_AVX2_INLINE void name##_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) { \
         const BLOCK *x = w;                                                                           \
         ACTIVATION_ROWS(kb_q8_block);                                                                 \
-        __m256 acc[4];                                                                                \
-        __m128 extra[4];                                                                              \
+        __m256 acc[8];                                                                                \
+        __m128 extra[8];                                                                              \
         for (int j = 0; j < NA; j++) {                                                                \
             acc[j] = _mm256_setzero_ps();                                                             \
             extra[j] = _mm_setzero_ps();                                                              \
@@ -170,7 +187,7 @@ FLOAT_DOT(dot_bf16, uint16_t, LOAD_BF16, kb_bf16_to_f32)
         for (int64_t b = 0; b < n / 32; b++) MIN32_STEP(BLOCK, quants, b, acc, extra);                \
         for (int j = 0; j < NA; j++) out[j] = hsum_ps(acc[j]) + _mm_cvtss_f32(extra[j]);              \
     }                                                                                                 \
-    SPECIALIZE_ROWS(name)
+    SPECIALIZE_ROWS8(name)
 
 /// Q4_0: nibble − 8.
 #define Q4_0_QUANTS(blk) _mm256_sub_epi8(unpack_nibbles((blk)->qs), _mm256_set1_epi8(8))

@@ -37,8 +37,24 @@ void kb_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out, kb_isa isa) {
 }
 
 /// Weight rows per tile in batched products: a tile (16 rows, at most a few tens of KB) stays in
-/// L1/L2 while every group of four activation rows passes over it.
-enum { ROW_TILE = 16, ROWS_PER_PASS = 4 };
+/// L1/L2 while every group of activation rows passes over it; a group is up to 8 rows for the
+/// 32-weight block formats on AVX2 (their kernels share each unpacked weight block by that many),
+/// 4 otherwise.
+enum { ROW_TILE = 16, MAX_ROWS_PER_PASS = 8 };
+
+static int rows_per_pass(int type, kb_isa isa) {
+#ifdef KB_HAVE_X86
+    if (isa == KB_ISA_BEST && kb_cpu_has_avx2()) {
+        switch (type) {
+        case KB_TYPE_Q4_0: case KB_TYPE_Q4_1: case KB_TYPE_Q5_0: case KB_TYPE_Q5_1: case KB_TYPE_Q8_0: return 8;
+        default: break;
+        }
+    }
+#endif
+    (void)type;
+    (void)isa;
+    return 4;
+}
 
 /// The kernel for rows of `order` (KB_ROW_BATCHED, KB_ROW_PAIRS bits): llama.cpp's tiled K-quant
 /// GEMM for batched rows where it has one (not for a repacked Q4_K matrix, one of a multiple of 8
@@ -64,13 +80,14 @@ void kb_matmul(int type, const void *w, size_t row_bytes, int64_t n_in, int64_t 
                int64_t row_end, const void *act, size_t act_row_bytes, int64_t batch, const uint8_t *row_orders,
                float *out, int64_t out_stride, kb_isa isa) {
     const char *weights = w, *activations = act;
-    // Runs of consecutive activation rows of one order, up to ROWS_PER_PASS per pass over a weight row.
+    // Runs of consecutive activation rows of one order, up to rows_per_pass per pass over a weight row.
     for (int64_t b0 = 0; b0 < batch;) {
         int order = row_orders[b0];
         int64_t b1 = b0 + 1;
         while (b1 < batch && row_orders[b1] == order) b1++;
         kb_dot_fn dot = select_kernel(type, n_out, order, isa);
         if (!dot) return;
+        const int per_pass = rows_per_pass(type, isa);
         if (b1 - b0 == 1) {
             const char *a = activations + b0 * act_row_bytes;
             for (int64_t r = row_begin; r < row_end; r++) dot(n_in, weights + r * row_bytes, a, act_row_bytes, 1, out + b0 * out_stride + r);
@@ -79,11 +96,11 @@ void kb_matmul(int type, const void *w, size_t row_bytes, int64_t n_in, int64_t 
         }
         for (int64_t r0 = row_begin; r0 < row_end; r0 += ROW_TILE) {
             int64_t r1 = r0 + ROW_TILE < row_end ? r0 + ROW_TILE : row_end;
-            for (int64_t b = b0; b < b1; b += ROWS_PER_PASS) {
-                int na = b1 - b < ROWS_PER_PASS ? (int)(b1 - b) : ROWS_PER_PASS;
+            for (int64_t b = b0; b < b1; b += per_pass) {
+                int na = b1 - b < per_pass ? (int)(b1 - b) : per_pass;
                 const char *a = activations + b * act_row_bytes;
                 for (int64_t r = r0; r < r1; r++) {
-                    float result[ROWS_PER_PASS];
+                    float result[MAX_ROWS_PER_PASS];
                     dot(n_in, weights + r * row_bytes, a, act_row_bytes, na, result);
                     for (int j = 0; j < na; j++) out[(b + j) * out_stride + r] = result[j];
                 }

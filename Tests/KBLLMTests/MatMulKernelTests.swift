@@ -104,7 +104,8 @@ final class MatMulKernelTests: XCTestCase {
                 type, rows: rows, columns: columns, bytes: RandomWeights.bytes(type, rows: rows, columns: columns, rng: &rng))
             let batch = 11
             let input = RandomWeights.activations(batch * columns, rng: &rng)
-            let orders = (0..<batch).map { _ in choices[Int.random(in: 0..<4, using: &rng)] }
+            // Mixed orders (short runs), then one order for all 11 rows (a pass of 8 rows and one of 3).
+            for orders in [(0..<batch).map { _ in choices[Int.random(in: 0..<4, using: &rng)] }, Array(repeating: RowOrder.single, count: batch)] {
             var together = [Float](repeating: .nan, count: batch * rows)
             input.withUnsafeBufferPointer { x in
                 together.withUnsafeMutableBufferPointer { out in
@@ -121,6 +122,7 @@ final class MatMulKernelTests: XCTestCase {
                 }
                 XCTAssertEqual(Array(together[b * rows..<(b + 1) * rows]).map(\.bitPattern), alone.map(\.bitPattern),
                                "\(type) \(rows) rows: batch row \(b) in order \(orders[b].rawValue)")
+            }
             }
             // llama.cpp's own orders for a batch are the per-row orders it implies.
             var llama = [Float](repeating: .nan, count: batch * rows)

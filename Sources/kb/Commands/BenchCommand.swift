@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure kb's performance on your data.",
-        subcommands: [BenchSearchCommand.self, BenchVectorsCommand.self, BenchEmbedCommand.self, BenchGenerateCommand.self, BenchTTFTCommand.self, BenchReadCommand.self])
+        subcommands: [BenchSearchCommand.self, BenchVectorsCommand.self, BenchEmbedCommand.self, BenchGenerateCommand.self, BenchTTFTCommand.self, BenchBatchCommand.self, BenchReadCommand.self])
 }
 
 /// `kb bench search`: per-query latency of search over a file of queries.
