@@ -9,17 +9,46 @@
 #             every 4 s (about 45 % of the prompt throughput of 2 cores): `kb bench batch --arrival-period` against llama-server -np 9 (bench/batching_client.py gaps);
 #   sessions  N people ask at once (SESSIONS, default "1 4 16 50"): kb serve's POST /v1/ask on the
 #             demo base against llama-server's /v1/chat/completions given the same question and the
-#             five passages kb's search returns for it; TTFT p50/p90, tokens/s, cold and warm.
+#             five passages kb's search returns for it; TTFT p50/p90, tokens/s, cold and warm;
+#   rate      the highest arrival rate (Poisson, 45 s at each rate, rising by 1.5x from 0.1/s)
+#             whose TTFT p90 stays within 2x the unloaded TTFT, for kb and for llama-server (-np 16).
 # usage: bench/batching.sh [MODEL=qwen2.5-coder-0.5b-instruct-q4_k_m.gguf] [THREADS=2]
-#   SCENARIOS="decode gaps sessions", SESSIONS, MAX_TOKENS (sessions, 64), GEN (decode, 128), RUNS (3), DB (data/demo.sqlite)
+#   SCENARIOS="decode gaps sessions rate", SESSIONS, MAX_TOKENS (sessions, 64), GEN (decode, 128), RUNS (3), DB (data/demo.sqlite)
 #   Each server's peak RSS (VmHWM) is printed after it stops.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/preamble.sh"
 model="${1:-qwen2.5-coder-0.5b-instruct-q4_k_m.gguf}"; threads="${2:-2}"
 [ -f "$model" ] || model="models/$model"
-sessions=(${SESSIONS:-1 4 16 50}); scenarios=(${SCENARIOS:-decode gaps sessions}); db="${DB:-data/demo.sqlite}"
+sessions=(${SESSIONS:-1 4 16 50}); scenarios=(${SCENARIOS:-decode gaps sessions rate}); db="${DB:-data/demo.sqlite}"
 gen="${GEN:-128}"; runs="${RUNS:-3}"
 llama_bin="$(scripts/llama-server.sh)"
+# KiB of F16 keys and values per token: 2 × layers × KV heads × head size × 2 bytes.
+token_kib="$(python3 - "$model" <<'PY'
+import struct, sys
+# Reads the GGUF metadata for block_count, head_count_kv, embedding_length and head_count.
+def read(f, fmt):
+    return struct.unpack("<" + fmt, f.read(struct.calcsize("<" + fmt)))[0]
+def string(f):
+    return f.read(read(f, "Q")).decode("utf-8", "replace")
+sizes = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+def value(f, kind):
+    if kind == 8:
+        return string(f)
+    if kind == 9:
+        inner, count = read(f, "I"), read(f, "Q")
+        return [value(f, inner) for _ in range(count)]
+    return read(f, sizes[kind])
+with open(sys.argv[1], "rb") as f:
+    f.read(4); read(f, "I"); read(f, "Q"); count = read(f, "Q")
+    meta = {}
+    for _ in range(count):
+        key = string(f)
+        meta[key] = value(f, read(f, "I"))
+arch = meta["general.architecture"]
+layers, kv, width, heads = (meta[f"{arch}.{k}"] for k in ["block_count", "attention.head_count_kv", "embedding_length", "attention.head_count"])
+print(2 * layers * kv * (width // heads) * 2 // 1024)
+PY
+)"
 out="$(mktemp -d)"; server=""
 trap '[ -z "$server" ] || kill "$server" 2>/dev/null || true; rm -rf "$out"' EXIT
 bench_machine
@@ -45,10 +74,10 @@ start_llama() {  # $1 slots
   "$llama_bin/llama-server" -m "$model" --port "$p" -np "$1" -c $(( $1 * 2048 )) -t "$threads" -kvu > "$out/llama.log" 2>&1 &
   server=$!; port="$(wait_ready "$out/llama.log" "$p")"
 }
-start_kb() {  # $1 max generations
+start_kb() {  # $1 max generations; the KV pool as large as llama-server's cache for as many slots (2,048 tokens each)
   cp "$db" "$out/kb.sqlite"; [ ! -f "$db-wal" ] || cp "$db-wal" "$out/kb.sqlite-wal"
   bin/kb serve --db "$out/kb.sqlite" --model "$model" --port 0 --threads "$threads" --max-generations "$1" \
-    --generation-queue 256 > "$out/kb.log" 2>&1 &
+    --generation-queue 256 --kv-cache "$(( $1 * 2048 * token_kib / 1024 + 1 ))M" > "$out/kb.log" 2>&1 &
   server=$!; port="$(wait_ready "$out/kb.log")"
 }
 stop() {
@@ -77,6 +106,24 @@ for scenario in "${scenarios[@]}"; do
         stop
         start_llama "$n"
         python3 bench/batching_client.py chat "$n" --port "$port" --max-tokens "${MAX_TOKENS:-64}" --passages "$out/passages.json" | sed 's/^/llama-server /'
+        stop
+      done ;;
+    rate)
+      [ -f "$out/passages.json" ] || python3 bench/batching_client.py passages "$out/passages.json" --db "$db"
+      for engine in kb llama; do
+        if [ "$engine" = kb ]; then start_kb 16; else start_llama 16; fi
+        unloaded="$(python3 bench/batching_client.py rate 0 --engine "$engine" --port "$port" --max-tokens 32 --passages "$out/passages.json")"
+        echo "$engine unloaded: $unloaded"
+        base="$(echo "$unloaded" | python3 -c 'import json, sys; print(json.load(sys.stdin)["ttft_p50_ms"])')"
+        best=0
+        for r in 0.1 0.15 0.22 0.33 0.5 0.75 1.1 1.7 2.5; do
+          line="$(python3 bench/batching_client.py rate "$r" --engine "$engine" --port "$port" --max-tokens 32 --passages "$out/passages.json")"
+          echo "$engine $line"
+          p90="$(echo "$line" | python3 -c 'import json, sys; print(json.load(sys.stdin)["ttft_p90_ms"] or 1e12)')"
+          python3 -c "import sys; sys.exit(0 if $p90 <= 2 * $base else 1)" || break
+          best="$r"
+        done
+        echo "$engine: highest rate with TTFT p90 <= 2x unloaded ($base ms): $best/s"
         stop
       done ;;
   esac

@@ -9,6 +9,8 @@ Scenarios (one JSON object per result on stdout):
   passages kb's search returns for it (from --passages, written by `passages`) in the same layout as
   kb's answer prompt (numbered blocks, then the question).
 - `passages FILE` (kb search): writes those passages for every question (runs `bin/kb search`).
+- `rate R` (either, --engine): requests arrive at random (Poisson) at R per second for --duration
+  s; TTFT p50/p90. R = 0: 8 requests one after another (the unloaded TTFT).
 - `gaps N` (llama-server): N streams decode GEN tokens from 128 random token ids (end of text
   ignored) through POST /completion while a prompt of 600 random token ids arrives every PERIOD s;
   p50/p99/max gap between consecutive tokens of the N streams. (`kb bench batch --arrival-period`
@@ -168,9 +170,54 @@ def rounds(args, n, make_job):
               flush=True)
 
 
+def chat_messages(table, text):
+    sources = "".join(f"[{k + 1}]\n{passage}\n\n" for k, passage in enumerate(table[text]))
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": f"{sources}Question: {text}"}]
+
+
+def rate(args, per_second):
+    """Poisson arrivals at `per_second` for --duration s (questions cycling through the 50 variants);
+    per_second 0: 8 requests one after another (the unloaded time to first token)."""
+    table = None
+    if args.engine == "llama":
+        with open(args.passages) as file:
+            table = json.load(file)
+
+    def one(i):
+        text = question(i % 50)
+        if args.engine == "kb":
+            return ask(args.port, text, args.max_tokens)
+        return chat(args.port, chat_messages(table, text), args.max_tokens)
+    results = []
+    if per_second <= 0:
+        results = [one(i) for i in range(8)]
+    else:
+        rng = random.Random(7)
+        threads, start, i = [], time.monotonic(), 0
+        next_at = start
+        while True:
+            next_at += rng.expovariate(per_second)
+            if next_at - start > args.duration:
+                break
+            time.sleep(max(0, next_at - time.monotonic()))
+            thread = threading.Thread(target=lambda i=i: results.append(one(i)))
+            thread.start()
+            threads.append(thread)
+            i += 1
+        for thread in threads:
+            thread.join()
+    ok = [r for r in results if "error" not in r]
+    ttft = [(r["arrivals"][0] - r["start"]) * 1000 for r in ok]
+    print(json.dumps({"scenario": "rate", "per_second": per_second, "requests": len(results), "failures": len(results) - len(ok),
+                      "ttft_p50_ms": round(percentile(ttft, 0.5)) if ttft else None,
+                      "ttft_p90_ms": round(percentile(ttft, 0.9)) if ttft else None}), flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("scenario", choices=["ask", "chat", "passages", "gaps"])
+    parser.add_argument("scenario", choices=["ask", "chat", "passages", "gaps", "rate"])
+    parser.add_argument("--engine", choices=["kb", "llama"], default="kb", help="rate: which API to drive")
+    parser.add_argument("--duration", type=float, default=45, help="rate: seconds of arrivals")
     parser.add_argument("n")
     parser.add_argument("--port", type=int)
     parser.add_argument("--max-tokens", type=int, default=64)
@@ -190,6 +237,9 @@ def main():
         with open(args.n, "w") as file:
             json.dump(table, file)
         return
+    if args.scenario == "rate":
+        rate(args, float(args.n))
+        return
     n = int(args.n)
     if args.scenario == "ask":
         rounds(args, n, lambda i: (lambda: ask(args.port, question(i), args.max_tokens)))
@@ -197,11 +247,7 @@ def main():
         with open(args.passages) as file:
             table = json.load(file)
 
-        def messages(i):
-            text = question(i)
-            sources = "".join(f"[{k + 1}]\n{passage}\n\n" for k, passage in enumerate(table[text]))
-            return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": f"{sources}Question: {text}"}]
-        rounds(args, n, lambda i: (lambda: chat(args.port, messages(i), args.max_tokens)))
+        rounds(args, n, lambda i: (lambda: chat(args.port, chat_messages(table, question(i)), args.max_tokens)))
     else:
         rng = random.Random(16)
         streams = [[rng.randrange(1000, 30000) for _ in range(128)] for _ in range(n)]

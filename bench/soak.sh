@@ -16,11 +16,14 @@ clients="${2:-200}"
 [ -x bin/kb ] || scripts/setup.sh
 [ -f models/smollm2-135m-instruct-q4_1.gguf ] || scripts/fetch-models.sh smollm2
 source scripts/lib/live-server.sh
-# The defaults a deployment has: one answer at a time, eight waiting, more refused with 429.
-live_server_start --max-generations 1 --generation-queue 8
+# The defaults a deployment has (16 answers generated together, 64 waiting, more refused with 429),
+# with a KV pool of 128 MiB: its pages fill as prompts are cached, by design, so the RSS bound
+# allows the pool on top of the usual slack; growth beyond both would be a leak.
+live_server_start --max-generations 16 --generation-queue 64 --kv-cache 128M
 printf '[soak] %s, %s clients for %s s\n' "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')" "$clients" "$seconds" >&2
 set +e
-python3 bench/soak.py --url "$KB_URL" --key "$KB_KEY" --pid "$KB_PID" --duration "$seconds" --clients "$clients" ${SOAK_ARGS:-}
+python3 bench/soak.py --url "$KB_URL" --key "$KB_KEY" --pid "$KB_PID" --duration "$seconds" --clients "$clients" \
+  --rss-slack-mib 256 ${SOAK_ARGS:-}
 status=$?
 set -e
 if [ "$status" -ne 0 ]; then

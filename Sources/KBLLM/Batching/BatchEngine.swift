@@ -154,6 +154,9 @@ public final class BatchEngine: @unchecked Sendable {
         return try request.result!.get()
     }
 
+    /// Prompt tokens the request took from cached blocks at its last admission.
+    func reusedTokens(of request: Request) -> Int { condition.withLock { request.reusedTokens } }
+
     /// The request is done: its blocks go back to the pool.
     func close(_ request: Request) {
         condition.withLock {

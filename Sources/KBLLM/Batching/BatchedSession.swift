@@ -17,7 +17,7 @@ public final class BatchedSession: TokenLogitsSource, @unchecked Sendable {
     public var contextLength: Int { request.sequence.capacity }
 
     /// Prompt tokens whose keys and values came from cached blocks when the request was (last) admitted.
-    public var reusedPromptTokens: Int { request.reusedTokens }
+    public var reusedPromptTokens: Int { engine.reusedTokens(of: request) }
 
     /// Makes the sequence exactly `prompt` and returns the logits after it, [vocabulary].
     /// - Throws: ``InferenceError`` (empty or too long a prompt, a token outside the vocabulary,

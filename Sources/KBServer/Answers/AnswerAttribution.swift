@@ -20,14 +20,17 @@ final class AnswerAttribution: Sendable {
     ///   - sources: the sources in prompt order (their markers are the model's numbers).
     ///   - embedder: the base's embedding model (nil: lexical support only).
     ///   - question: what was asked (an answer's words that repeat it need no support).
-    init(sources: [Citation], embedder: (any Embedder)?, question: String) {
+    ///   - cache: vectors of sentences embedded before (shared by the server's answers).
+    init(sources: [Citation], embedder: (any Embedder)?, question: String, cache: SentenceEmbeddingCache? = nil) {
         let spans = sources.map { source in
             AttributionSource(marker: source.marker, documentID: source.documentID, chunkID: source.chunkID,
                               text: source.text, startOffset: source.startOffset)
         }
         if let embedder {
-            attributor = Attributor(sources: spans, embed: { @Sendable texts in try embedder.embed(texts, kind: .query) },
-                                    question: question)
+            attributor = Attributor(sources: spans, embed: { @Sendable texts in
+                guard let cache else { return try embedder.embed(texts, kind: .query) }
+                return try cache.vectors(of: texts) { try embedder.embed($0, kind: .query) }
+            }, question: question)
         } else {
             attributor = Attributor(sources: spans, embed: nil, question: question)
         }

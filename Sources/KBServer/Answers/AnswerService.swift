@@ -16,6 +16,8 @@ public final class AnswerService: Sendable {
     let metrics: ServerMetrics
     let contextChunks: Int
     let defaultMaxTokens: Int
+    /// Vectors of source sentences embedded for attribution, reused by later answers.
+    let sentenceVectors = SentenceEmbeddingCache()
 
     init(knowledge: KnowledgeBase, generator: (any AnswerGenerator)?, metrics: ServerMetrics,
          configuration: ServerConfiguration) {
@@ -166,7 +168,7 @@ public final class AnswerService: Sendable {
         let started = ContinuousClock.now
         let firstToken = FirstTokenClock()
         let attribution = AnswerAttribution(sources: prepared.sources, embedder: knowledge.engine.embedder,
-                                            question: prepared.question)
+                                            question: prepared.question, cache: sentenceVectors)
         // The sources' sentences are embedded while the model reads its prompt (BLAS work: off the
         // concurrency pool, like every blocking call).
         let warmUp = Task { [knowledge] in try? await knowledge.offload { attribution.prepare() } }

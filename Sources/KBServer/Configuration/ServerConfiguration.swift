@@ -44,9 +44,12 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// The KV pool's byte budget: every running answer's keys and values and the cached prompt
     /// prefixes (`--kv-cache`, `KB_KV_CACHE`, `"kv_cache"`; nil: room for 16 sequences of 2,048 tokens).
     public var kvCacheBytes: Int?
-    /// Tokens per forward pass of the batching engine: one per generating answer, the rest prompt
-    /// chunks (`--batch-tokens`, `KB_BATCH_TOKENS`, `"batch_tokens"`; default 256).
-    public var batchTokens = 256
+    /// Tokens per forward pass of the batching engine while answers are being generated: one per
+    /// generating answer, the rest chunks of new prompts (`--batch-tokens`, `KB_BATCH_TOKENS`,
+    /// `"batch_tokens"`; default 64). It bounds the pause a new question puts between the tokens of
+    /// streaming answers; larger prefills new questions faster. Passes with nothing generating
+    /// take up to 256 (or this, if larger).
+    public var batchTokens = 64
     /// Chunks given to the model as context (`"context_chunks"`, `KB_CONTEXT_CHUNKS`).
     public var contextChunks = 5
     /// Default answer length in tokens (`"max_answer_tokens"`, `KB_MAX_ANSWER_TOKENS`).

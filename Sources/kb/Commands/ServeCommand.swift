@@ -69,7 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("KV cache budget: running answers and cached prompt prefixes (default: 16 × 2,048 tokens' worth, at least 256M).", valueName: "size"))
     var kvCache: String?
 
-    @Option(name: .long, help: ArgumentHelp("Tokens per forward pass: one per generating answer, the rest prompt chunks (default 256).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Tokens per forward pass while answers stream: one per answer, the rest new prompts (default 64).", valueName: "n"))
     var batchTokens: Int?
 
     @Option(name: .long, help: ArgumentHelp("Embedding model for new documents and queries (default: the base's, else \(EmbedderCatalog.defaultName)).", valueName: "name"))
@@ -120,7 +120,8 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("database \(settings.database) passed PRAGMA quick_check in \(checkTime)")
         let generator = try AnswerModelLoader.load(settings.model, models: modelsOption, threads: threads,
                                                    batching: .init(maxRunning: settings.maxConcurrentGenerations,
-                                                                   tokenBudget: settings.batchTokens),
+                                                                   tokenBudget: max(256, settings.batchTokens),
+                                                                   generatingTokenBudget: settings.batchTokens),
                                                    kvCacheBytes: settings.kvCacheBytes)
         let server = APIServer(configuration: settings, knowledge: knowledge, generator: generator, logger: logger)
         let host = settings.host, database = settings.database, log = logger
