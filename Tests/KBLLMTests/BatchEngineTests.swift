@@ -27,9 +27,9 @@ final class BatchEngineTests: XCTestCase {
     }
 
     /// A model with its own pool (each test gets fresh counters): 2 threads, F16 cache, int8 activations.
-    func loadModel(_ file: String, poolBytes: Int = 64 << 20, blockTokens: Int = 16) throws -> LanguageModel {
+    func loadModel(_ file: String, poolBytes: Int = 64 << 20, blockTokens: Int = 16, contextLength: Int = 1024) throws -> LanguageModel {
         try LanguageModel(path: EngineModels.path(file), options: .init(
-            threads: 2, contextLength: 1024, kvCacheBytes: poolBytes, kvBlockTokens: blockTokens))
+            threads: 2, contextLength: contextLength, kvCacheBytes: poolBytes, kvBlockTokens: blockTokens))
     }
 
     /// Greedy (or seeded) generation through `source`.
@@ -45,6 +45,29 @@ final class BatchEngineTests: XCTestCase {
         }
         var source = source
         return try Generator(model: model).generate(promptTokens: prompt, options: options, source: &source, cancellation: cancellation)
+    }
+
+    /// `tokens` tokens sampled after `prompt` (greedy, or seeded), end of text ignored, so every
+    /// request decodes as long as asked.
+    static func decode(_ prompt: [Int32], tokens: Int, seed: UInt64?, source: BatchedSession) throws -> [Int32] {
+        var parameters = SamplingParameters.greedy
+        if let seed {
+            parameters = SamplingParameters()
+            parameters.temperature = 0.9
+            parameters.topP = 0.95
+            parameters.seed = seed
+        }
+        var sampler = try Sampler(parameters: parameters)
+        defer { source.close() }
+        var logits = try source.prefill(prompt)
+        var out: [Int32] = []
+        for index in 0..<tokens {
+            let token = sampler.sample(logits)
+            sampler.accept(token)
+            out.append(token)
+            if index < tokens - 1 { logits = try source.evaluateNext(token) }
+        }
+        return out
     }
 
     /// Runs `jobs` at once on their own threads; returns each job's generated tokens (or error).
@@ -130,23 +153,29 @@ final class BatchEngineTests: XCTestCase {
         let file = EngineModels.qwen2
         let probe = try loadModel(file)
         let tokenBytes = 2 * probe.hyperparameters.layerCount * probe.hyperparameters.kvDimension * 2
-        // Room for about 2 of the 6 requests' 270-odd tokens: some must give way.
-        let model = try loadModel(file, poolBytes: 700 * tokenBytes)
+        // Room for 600 tokens (one context), about 2 of the 6 requests' 300-odd: while some decode,
+        // the others' prompts take the rest of the pool, and a decoding sequence's next block must
+        // come from preempting the newest.
+        let model = try loadModel(file, poolBytes: 600 * tokenBytes, contextLength: 600)
         let prompts = Self.prompts(model)
-        let alone = BatchEngine(model: model, settings: .init(maxRunning: 1))
+        // The outputs alone come from another copy of the model, so that the concurrent run finds
+        // none of its prompts cached and has to hold them all.
+        let aloneModel = try loadModel(file)
+        let alone = BatchEngine(model: aloneModel, settings: .init(maxRunning: 1))
         let expected = try (0..<6).map { request in
-            try Self.generate(model, prompt: prompts[request % prompts.count] + prompts[5], tokens: 16,
-                              seed: request % 2 == 0 ? nil : 7, source: alone.makeSession()).tokens
+            try Self.decode(prompts[request % prompts.count] + prompts[5], tokens: 40, seed: request % 2 == 0 ? nil : 7,
+                            source: alone.makeSession())
         }
-        let engine = BatchEngine(model: model, settings: .init(maxRunning: 6, tokenBudget: 64))
+        // Prompt chunks of one block: a prompt being read takes the pool's blocks to the last one.
+        let engine = BatchEngine(model: model, settings: .init(maxRunning: 6, tokenBudget: 16, generatingTokenBudget: 16))
         let results = Self.concurrently(6) { request in
-            try Self.generate(model, prompt: prompts[request % prompts.count] + prompts[5], tokens: 16,
-                              seed: request % 2 == 0 ? nil : 7, source: engine.makeSession()).tokens
+            try Self.decode(prompts[request % prompts.count] + prompts[5], tokens: 40, seed: request % 2 == 0 ? nil : 7,
+                            source: engine.makeSession())
         }
         for (request, result) in results.enumerated() {
             XCTAssertEqual(try result.get(), expected[request], "request \(request)")
         }
-        XCTAssertGreaterThan(engine.statistics.preemptions, 0, "the pool was too small: someone was preempted")
+        XCTAssertGreaterThan(engine.statistics.preemptions, 0, "the pool was too small: someone was preempted (\(engine.statistics), \(model.kvPool.statistics))")
         XCTAssertEqual(model.kvPool.statistics.usedBlocks, 0, "every block came back")
     }
 
