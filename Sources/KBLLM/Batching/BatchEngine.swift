@@ -1,4 +1,5 @@
 import Foundation
+import KBSupport
 
 /// Continuous batching: one thread runs the forward passes of every request of a model, each pass
 /// over the new tokens of many sequences at once (``Transformer``), with their keys and values in
@@ -428,12 +429,4 @@ public struct BatchStatistics: Sendable, Equatable {
     public var cancelled = 0
 
     public init() {}
-}
-
-extension Duration {
-    /// The duration in seconds.
-    fileprivate var seconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) * 1e-18
-    }
 }
