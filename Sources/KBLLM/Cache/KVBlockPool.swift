@@ -162,9 +162,6 @@ public final class KVBlockPool: @unchecked Sendable {
         }
     }
 
-    /// Whether `block` is published (immutable: a sequence that must write it copies it first).
-    func isPublished(_ block: Int) -> Bool { state.withLock { $0.keys[block] != nil } }
-
     /// Finds the longest cached prefix of `tokens` made of whole blocks and at most `maxTokens`
     /// long, and references its blocks for the caller (who releases them with ``release(_:)``).
     /// - Complexity: O(prefix length) hashing plus O(1) per block.
@@ -215,19 +212,6 @@ public final class KVBlockPool: @unchecked Sendable {
             state.tokens.replaceSubrange(block * blockTokens..<(block + 1) * blockTokens, with: tokens)
             state.stats.insertions += 1
             return key
-        }
-    }
-
-    /// Whether the whole blocks of `tokens` are all cached.
-    public func contains(prefix tokens: [Int32]) -> Bool {
-        let count = tokens.count / blockTokens
-        var key = PrefixKey.empty
-        return state.withLock { state in
-            for index in 0..<count {
-                key = key.appending(tokens[index * blockTokens..<(index + 1) * blockTokens])
-                guard state.published[key] != nil else { return false }
-            }
-            return true
         }
     }
 
