@@ -8,7 +8,7 @@
 
 void kb_swiglu(float *gate, const float *up, int64_t n, kb_isa isa) {
 #ifdef KB_HAVE_X86
-    if (isa == KB_ISA_BEST && kb_cpu_has_avx2()) { kb_avx2_swiglu(gate, up, n); return; }
+    if (kb_use_avx2(isa)) { kb_avx2_swiglu(gate, up, n); return; }
 #endif
     (void)isa;
     kb_generic_swiglu(gate, up, n);

@@ -14,7 +14,7 @@ int64_t kb_attention_scratch_floats(int rows, int heads, int64_t first_length, i
 
 void kb_f32_to_f16_row(const float *x, uint16_t *out, int64_t n, kb_isa isa) {
 #ifdef KB_HAVE_X86
-    if (isa == KB_ISA_BEST && kb_cpu_has_avx2()) { kb_avx2_to_f16_row(x, out, n); return; }
+    if (kb_use_avx2(isa)) { kb_avx2_to_f16_row(x, out, n); return; }
 #endif
     (void)isa;
     kb_generic_to_f16_row(x, out, n);
@@ -22,7 +22,7 @@ void kb_f32_to_f16_row(const float *x, uint16_t *out, int64_t n, kb_isa isa) {
 
 void kb_f16_to_f32_row(const uint16_t *x, float *out, int64_t n, kb_isa isa) {
 #ifdef KB_HAVE_X86
-    if (isa == KB_ISA_BEST && kb_cpu_has_avx2()) { kb_avx2_from_f16_row(x, out, n); return; }
+    if (kb_use_avx2(isa)) { kb_avx2_from_f16_row(x, out, n); return; }
 #endif
     (void)isa;
     kb_generic_from_f16_row(x, out, n);
@@ -30,7 +30,7 @@ void kb_f16_to_f32_row(const uint16_t *x, float *out, int64_t n, kb_isa isa) {
 
 void kb_attention(const kb_attention_args *args, kb_isa isa) {
 #ifdef KB_HAVE_X86
-    if (isa == KB_ISA_BEST && kb_cpu_has_avx2() && args->head_dim % 8 == 0) { kb_avx2_attention(args); return; }
+    if (kb_use_avx2(isa) && args->head_dim % 8 == 0) { kb_avx2_attention(args); return; }
 #endif
     (void)isa;
     kb_generic_attention(args);

@@ -96,6 +96,21 @@ static inline void kb_unpack_k_scales(const uint8_t *packed, uint8_t sc[8], uint
     memcpy(m + 4, &minHigh, 4);
 }
 
+/// A repacked Q4_K product over one group of 8 weight rows: out[j × out_stride + r] (r < 8) for
+/// activation rows j < na (1 ... 4, `act_stride` bytes apart) over `nb` super-blocks, in the 4-row
+/// GEMM's order (`pairs` 1) or the GEMV's (0); see Q4KRepack.c.
+typedef void (*kb_q4kx8_fn)(int64_t nb, const kb_block_q4_kx8 *w, const void *act, size_t act_stride, int na, int pairs,
+                            float *out, int64_t out_stride);
+
+/// Activation rows per pass of the repacked Q4_K kernels.
+enum { KB_Q4KX8_ROWS_PER_PASS = 4 };
+
+void kb_generic_q4kx8(int64_t nb, const kb_block_q4_kx8 *w, const void *act, size_t act_stride, int na, int pairs,
+                      float *out, int64_t out_stride);
+
+/// Whether a call with `isa` runs the AVX2 kernels (or those of a later family).
+static inline int kb_use_avx2(kb_isa isa) { return isa == KB_ISA_BEST && kb_best_family() >= KB_FAMILY_AVX2; }
+
 kb_dot_fn kb_generic_dot(int type);
 void kb_generic_quantize_q8(const float *x, int64_t n, kb_q8_block *out);
 void kb_generic_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out);
@@ -113,6 +128,12 @@ kb_dot_fn kb_avx2_dot_ordered(int type, int pairs);
 void kb_avx2_quantize_q8(const float *x, int64_t n, kb_q8_block *out);
 void kb_avx2_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out);
 void kb_avx2_swiglu(float *gate, const float *up, int64_t n);
+void kb_avx2_q4kx8(int64_t nb, const kb_block_q4_kx8 *w, const void *act, size_t act_stride, int na, int pairs,
+                   float *out, int64_t out_stride);
+void kb_avxvnni_q4kx8(int64_t nb, const kb_block_q4_kx8 *w, const void *act, size_t act_stride, int na, int pairs,
+                      float *out, int64_t out_stride);
+void kb_avx512_q4kx8(int64_t nb, const kb_block_q4_kx8 *w, const void *act, size_t act_stride, int na, int pairs,
+                     float *out, int64_t out_stride);
 #endif
 
 #endif

@@ -16,7 +16,7 @@ int kb_cpu_has_avx2(void) {
 
 static kb_dot_fn select_dot(int type, kb_isa isa) {
 #ifdef KB_HAVE_X86
-    if (isa == KB_ISA_BEST && kb_cpu_has_avx2()) return kb_avx2_dot(type);
+    if (kb_use_avx2(isa)) return kb_avx2_dot(type);
 #endif
     (void)isa;
     return kb_generic_dot(type);
@@ -24,14 +24,14 @@ static kb_dot_fn select_dot(int type, kb_isa isa) {
 
 void kb_quantize_q8(const float *x, int64_t n, kb_q8_block *out, kb_isa isa) {
 #ifdef KB_HAVE_X86
-    if (isa == KB_ISA_BEST && kb_cpu_has_avx2()) { kb_avx2_quantize_q8(x, n, out); return; }
+    if (kb_use_avx2(isa)) { kb_avx2_quantize_q8(x, n, out); return; }
 #endif
     kb_generic_quantize_q8(x, n, out);
 }
 
 void kb_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out, kb_isa isa) {
 #ifdef KB_HAVE_X86
-    if (isa == KB_ISA_BEST && kb_cpu_has_avx2()) { kb_avx2_quantize_q8k(x, n, out); return; }
+    if (kb_use_avx2(isa)) { kb_avx2_quantize_q8k(x, n, out); return; }
 #endif
     kb_generic_quantize_q8k(x, n, out);
 }
@@ -44,7 +44,7 @@ enum { ROW_TILE = 16, MAX_ROWS_PER_PASS = 8 };
 
 static int rows_per_pass(int type, kb_isa isa) {
 #ifdef KB_HAVE_X86
-    if (isa == KB_ISA_BEST && kb_cpu_has_avx2()) {
+    if (kb_use_avx2(isa)) {
         switch (type) {
         case KB_TYPE_Q4_0: case KB_TYPE_Q4_1: case KB_TYPE_Q5_0: case KB_TYPE_Q5_1: case KB_TYPE_Q8_0: return 8;
         default: break;
@@ -62,7 +62,7 @@ static int rows_per_pass(int type, kb_isa isa) {
 /// the single-row kernels (their order does not depend on the rows beside them).
 static kb_dot_fn select_kernel(int type, int64_t n_out, int order, kb_isa isa) {
 #ifdef KB_HAVE_X86
-    if (isa == KB_ISA_BEST && kb_cpu_has_avx2()) {
+    if (kb_use_avx2(isa)) {
         int repacked = type == KB_TYPE_Q4_K && n_out % 8 == 0;
         if ((order & KB_ROW_BATCHED) && !repacked) {
             kb_dot_fn tiled = kb_avx2_dot_tiled(type);

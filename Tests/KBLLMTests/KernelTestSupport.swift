@@ -63,13 +63,13 @@ enum RandomWeights {
     }
 
     /// A ``WeightMatrix`` over `bytes` (rows of `columns` weights of `type`), through a temporary file.
-    static func matrix(_ type: TensorType, rows: Int, columns: Int, bytes: [UInt8]) throws -> WeightMatrix {
+    static func matrix(_ type: TensorType, rows: Int, columns: Int, bytes: [UInt8], repack: Bool = true) throws -> WeightMatrix {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("kb-weights-\(UUID().uuidString).bin")
         try Data(bytes).write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
         let mapping = try MappedFile(path: url.path)  // stays mapped after the file is removed
         let info = GGUFTensorInfo(name: "random.\(type.name)", shape: [columns, rows], type: type, offset: 0, byteCount: bytes.count)
-        return try WeightMatrix(GGUFTensor(info: info, bytes: mapping.bytes, mapping: mapping), file: url.path)
+        return try WeightMatrix(GGUFTensor(info: info, bytes: mapping.bytes, mapping: mapping), file: url.path, repack: repack)
     }
 
     /// Normal-ish random activations (sum of uniforms), with a few large outliers as real ones have.

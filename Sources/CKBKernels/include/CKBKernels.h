@@ -45,7 +45,7 @@ typedef enum {
     KB_ISA_BEST = 1,
 } kb_isa;
 
-/// Whether the CPU runs the AVX2/FMA/F16C kernels (what `KB_ISA_BEST` picks).
+/// Whether the CPU runs the AVX2/FMA/F16C kernels (what `KB_ISA_BEST` picks unless `KB_KERNELS=generic`).
 int kb_cpu_has_avx2(void);
 
 /// Quantizes `n` floats (a multiple of 32) into `n / 32` blocks: qs[i] =
@@ -84,6 +84,70 @@ enum { KB_ROW_SINGLE = 0, KB_ROW_BATCHED = 1, KB_ROW_PAIRS = 2 };
 void kb_matmul(int type, const void *w, size_t row_bytes, int64_t n_in, int64_t n_out, int64_t row_begin,
                int64_t row_end, const void *act, size_t act_row_bytes, int64_t batch, const uint8_t *row_orders,
                float *out, int64_t out_stride, kb_isa isa);
+
+// MARK: - Q4_K matrices repacked by 8 rows
+
+/// Kernel families: the instruction sets a family of kernels uses. `KB_ISA_BEST` runs the best
+/// family the CPU has, or the one `KB_KERNELS` names (`generic`, `avx2`, `avxvnni`, `avx512`) when
+/// the CPU has it. The AVX-VNNI and AVX-512 families have their own kernels for repacked Q4_K
+/// products (`kb_matmul_q4k_repacked`); every other product runs the AVX2 kernels in them.
+typedef enum {
+    KB_FAMILY_GENERIC = 0,
+    /// AVX2, FMA, F16C.
+    KB_FAMILY_AVX2 = 1,
+    /// AVX2 and 256-bit `vpdpbusd` (AVX-VNNI).
+    KB_FAMILY_AVXVNNI = 2,
+    /// AVX-512 F, BW, VL and VNNI.
+    KB_FAMILY_AVX512 = 3,
+} kb_family;
+
+/// Whether the CPU runs `family`'s kernels.
+int kb_cpu_has_family(kb_family family);
+
+/// The family `KB_ISA_BEST` runs: the best the CPU has, lowered to `KB_KERNELS` when set to the
+/// name of a family (an unknown name or one the CPU lacks leaves the best; see `kb_family_override_error`).
+kb_family kb_best_family(void);
+
+/// The family's name as `KB_KERNELS` spells it.
+const char *kb_family_name(kb_family family);
+
+/// Why `KB_KERNELS` was not followed (an unknown name, a family the CPU lacks), or NULL.
+const char *kb_family_override_error(void);
+
+/// 8 rows of a Q4_K matrix, one super-block (256 weights) of each, interleaved so that a
+/// kernel multiplies all 8 rows in vector lanes (no horizontal sums): row r's super-block is
+/// d[r], dmin[r], its 8 scales and minimums unpacked from 6 bits, and its 128 quant bytes cut in
+/// 8-byte pieces: qs[p][c][r] is bytes 32p + 8c ..< 32p + 8c + 8 of row r's `qs` (low nibbles:
+/// weights 64p + 8c + k of sub-block 2p; high nibbles: those of sub-block 2p + 1). 1,184 bytes.
+typedef struct {
+    uint16_t d[8], dmin[8];
+    /// [pair p][sub-block 2p + s][row]: 6-bit scales.
+    uint8_t scales[4][2][8];
+    /// [pair p][row][sub-block 2p + s]: 6-bit minimums.
+    uint8_t mins[4][8][2];
+    uint8_t qs[4][4][8][8];
+} kb_block_q4_kx8;
+
+/// Bytes of a repacked matrix of `n_out` (a multiple of 8) rows of `n_in` (a multiple of 256).
+size_t kb_q4k_repacked_bytes(int64_t n_in, int64_t n_out);
+
+/// Repacks rows [row_begin, row_end) (multiples of 8) of a Q4_K matrix (`row_bytes` apart) into
+/// `packed`, laid out as groups of 8 rows, each `n_in / 256` `kb_block_q4_kx8`s.
+void kb_q4k_repack(const void *w, size_t row_bytes, int64_t n_in, int64_t row_begin, int64_t row_end, void *packed);
+
+/// `kb_matmul` for a repacked Q4_K matrix: rows [row_begin, row_end) (multiples of 8). Every row
+/// sums as llama.cpp's repacked Q4_K kernels do (see AVX2.c, ORDER_REPACKED_*): in its 4-row
+/// GEMM's order when its order has KB_ROW_PAIRS, else in its GEMV's (KB_ROW_BATCHED is ignored:
+/// llama.cpp does not tile repacked matrices), whatever the family (same bits).
+void kb_matmul_q4k_repacked(const void *packed, int64_t n_in, int64_t row_begin, int64_t row_end, const void *act,
+                            size_t act_row_bytes, int64_t batch, const uint8_t *row_orders, float *out,
+                            int64_t out_stride, kb_isa isa);
+
+/// `kb_matmul_q4k_repacked` with the kernels of `family`, which the CPU must have (for tests and
+/// comparisons).
+void kb_matmul_q4k_repacked_family(const void *packed, int64_t n_in, int64_t row_begin, int64_t row_end, const void *act,
+                                   size_t act_row_bytes, int64_t batch, const uint8_t *row_orders, float *out,
+                                   int64_t out_stride, kb_family family);
 
 // MARK: - Element-wise functions
 

@@ -23,6 +23,10 @@ public struct GGUFTensor: @unchecked Sendable {
     /// The dimensions, innermost first.
     public var shape: [Int] { info.shape }
 
+    /// Gives the file's resident pages of this tensor back to the kernel (the weights were copied
+    /// elsewhere); reading the tensor afterwards loads them from the file again.
+    func releaseResidentPages() { mapping.releaseResidentPages(bytes) }
+
     /// The bytes of row `index` (`rowByteCount` bytes). Precondition: `index < info.rowCount`.
     public func row(_ index: Int) -> UnsafeRawBufferPointer {
         precondition(index >= 0 && index < info.rowCount, "row \(index) of \(info.rowCount) in \(name)")

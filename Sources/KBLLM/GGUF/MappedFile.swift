@@ -54,6 +54,19 @@ public final class MappedFile: @unchecked Sendable {
         }
     }
 
+    /// Drops the process's resident pages of the whole pages inside `range` (a part of this
+    /// mapping) for data that was copied elsewhere: a later read loads them from the file again,
+    /// so nothing changes but the memory held (`madvise(MADV_DONTNEED)` on a private, never
+    /// written file mapping).
+    public func releaseResidentPages(_ range: UnsafeRawBufferPointer) {
+        guard let start = range.baseAddress, range.count > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (Int(bitPattern: start) + page - 1) / page * page
+        let end = (Int(bitPattern: start) + range.count) / page * page
+        guard end > first else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: first), end - first, MADV_DONTNEED)
+    }
+
     /// The whole mapping as a buffer (empty for an empty file).
     public var bytes: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: baseAddress, count: count)

@@ -47,9 +47,14 @@ public struct WeightMatrix: Sendable {
     /// The length of an output vector (the tensor's row count).
     public var outputCount: Int { tensor.info.rowCount }
 
+    /// The rows interleaved by 8 for the SIMD kernels (Q4_K matrices of a multiple of 8 rows), or nil.
+    let repacked: RepackedQ4K?
+
     /// Wraps `tensor`, which must be 2-D and of a type kb can decode.
+    /// - Parameter repack: whether a Q4_K matrix of a multiple of 8 rows is repacked for the SIMD
+    ///   kernels (``RepackedQ4K``; same results, faster). Tests turn it off to compare the two.
     /// - Throws: ``GGUFError`` naming the tensor when it is not.
-    public init(_ tensor: GGUFTensor, file: String) throws {
+    public init(_ tensor: GGUFTensor, file: String, repack: Bool = true) throws {
         guard tensor.shape.count <= 2 else {
             throw GGUFError(file: file, problem: .unsupportedTensorType(tensor: tensor.name, type: "\(tensor.shape.count)-D (a weight matrix must be 2-D)"))
         }
@@ -57,6 +62,7 @@ public struct WeightMatrix: Sendable {
             throw GGUFError(file: file, problem: .unsupportedTensorType(tensor: tensor.name, type: tensor.type.name))
         }
         self.tensor = tensor
+        repacked = repack && RepackedQ4K.applies(to: tensor) ? RepackedQ4K(tensor) : nil
     }
 
     /// The form of input this matrix's kernel reads.
@@ -150,15 +156,21 @@ public struct WeightMatrix: Sendable {
         let outputs = outputCount, inputs = inputCount
         guard outputs > 0, let weights = tensor.bytes.baseAddress else { return }
         let type = Int32(tensor.type.rawValue), weightRowBytes = tensor.info.rowByteCount
+        let packed = kernels == .automatic ? repacked?.bytes : nil
         // About four tasks per thread (claimed dynamically, so a core slowed by another process
-        // takes fewer); batched products keep tiles of 16 rows whole.
-        let granule = batch == 1 ? 4 : 16
+        // takes fewer); batched products keep tiles of 16 rows whole, repacked ones groups of 8.
+        let granule = batch == 1 ? (packed == nil ? 4 : 8) : 16
         let perTask = max(granule, (outputs + 4 * pool.threadCount - 1) / (4 * pool.threadCount))
         let rowsPerTask = (perTask + granule - 1) / granule * granule
         let tasks = (outputs + rowsPerTask - 1) / rowsPerTask
         orders.withUnsafeBufferPointer { orders in
             pool.parallelFor(tasks) { task in
                 let begin = task * rowsPerTask, end = min(outputs, begin + rowsPerTask)
+                if let packed {
+                    kb_matmul_q4k_repacked(packed, Int64(inputs), Int64(begin), Int64(end), input, rowBytes, Int64(batch),
+                                           orders.baseAddress!, output, Int64(outputs), kernels.isa)
+                    return
+                }
                 kb_matmul(type, weights, weightRowBytes, Int64(inputs), Int64(outputs), Int64(begin), Int64(end),
                           input, rowBytes, Int64(batch), orders.baseAddress!, output, Int64(outputs), kernels.isa)
             }
