@@ -49,12 +49,14 @@ struct BenchGenerateCommand: ParsableCommand {
         var model: String
         var sizeBytes: Int
         var threads: Int
+        /// The family of kernels that ran (``KernelSet/family``).
+        var kernels: String
         var loadMilliseconds: Double
         var peakRSSBytes: Int
         var tests: [Test]
 
         enum CodingKeys: String, CodingKey {
-            case model, sizeBytes = "size_bytes", threads, loadMilliseconds = "load_ms",
+            case model, sizeBytes = "size_bytes", threads, kernels, loadMilliseconds = "load_ms",
                  peakRSSBytes = "peak_rss_bytes", tests
         }
     }
@@ -101,14 +103,14 @@ struct BenchGenerateCommand: ParsableCommand {
         }
 
         let output = Output(model: URL(fileURLWithPath: model.file.path).lastPathComponent, sizeBytes: model.file.fileSize,
-                            threads: model.threadPool.threadCount, loadMilliseconds: loadMilliseconds,
+                            threads: model.threadPool.threadCount, kernels: KernelSet.family, loadMilliseconds: loadMilliseconds,
                             peakRSSBytes: BenchTiming.peakResidentBytes(), tests: tests)
         if json {
             try printJSON(output)
             return
         }
-        print(String(format: "%@ (%.1f MiB), %d threads: load %.0f ms, peak RSS %.1f MiB", output.model,
-                     Double(output.sizeBytes) / 1_048_576, output.threads, loadMilliseconds,
+        print(String(format: "%@ (%.1f MiB), %d threads, %@ kernels: load %.0f ms, peak RSS %.1f MiB", output.model,
+                     Double(output.sizeBytes) / 1_048_576, output.threads, output.kernels, loadMilliseconds,
                      Double(output.peakRSSBytes) / 1_048_576))
         print("| test   |     t/s (median) | runs")
         for test in tests {

@@ -145,6 +145,7 @@ enum AnswerModelLoader {
             throw CLIError("--model: \(name) does not exist (nor in \(models.directory.path))")
         }
         do {
+            KernelSet.warnAboutOverride()
             return try LocalModelGenerator(path: path, threads: threads, batching: batching, kvCacheBytes: kvCacheBytes)
         } catch {
             throw CLIError("--model \(path): \(error)")

@@ -31,10 +31,18 @@ struct LanguageModelOptions: ParsableArguments {
         guard FileManager.default.fileExists(atPath: path) else {
             throw CLIError("model file not found: \(path)")
         }
+        KernelSet.warnAboutOverride()
         do {
             return try LanguageModel(path: path, options: .init(threads: threads))
         } catch {
             throw CLIError("cannot load model: \(error)")
         }
+    }
+}
+
+extension KernelSet {
+    /// Prints why `KB_KERNELS` was not followed, if it was not, to standard error.
+    static func warnAboutOverride() {
+        if let problem = overrideProblem { FileHandle.standardError.write(Data("kb: \(problem)\n".utf8)) }
     }
 }
