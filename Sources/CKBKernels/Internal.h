@@ -128,6 +128,10 @@ kb_dot_fn kb_avx2_dot_ordered(int type, int pairs);
 void kb_avx2_quantize_q8(const float *x, int64_t n, kb_q8_block *out);
 void kb_avx2_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out);
 void kb_avx2_swiglu(float *gate, const float *up, int64_t n);
+/// The AVX-512 family's kernels for batched rows (KB_ROW_BATCHED) of `type`, or NULL (then AVX2's).
+kb_dot_fn kb_avx512_dot_tiled(int type);
+/// Activation rows per pass of the AVX-512 family's kernel for batched rows of `type` (up to 8).
+int kb_avx512_tiled_rows_per_pass(int type);
 void kb_avx2_q4kx8(int64_t nb, const kb_block_q4_kx8 *w, const void *act, size_t act_stride, int na, int pairs,
                    float *out, int64_t out_stride);
 void kb_avxvnni_q4kx8(int64_t nb, const kb_block_q4_kx8 *w, const void *act, size_t act_stride, int na, int pairs,

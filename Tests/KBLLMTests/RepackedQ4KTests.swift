@@ -127,15 +127,4 @@ final class RepackedQ4KTests: XCTestCase {
                            "batch \(batch)")
         }
     }
-
-    func testKernelFamilyNamesAndOverride() {
-        XCTAssertEqual((0...3).map { String(cString: kb_family_name(kb_family(rawValue: $0))) }, ["generic", "avx2", "avxvnni", "avx512"])
-        XCTAssertEqual(kb_cpu_has_family(kb_best_family()), 1, "the chosen family runs on this CPU")
-        if ProcessInfo.processInfo.environment["KB_KERNELS"] == nil {
-            XCTAssertNil(kb_family_override_error())
-            for family in (0...3).map({ kb_family(rawValue: $0) }) where kb_cpu_has_family(family) != 0 {
-                XCTAssertGreaterThanOrEqual(kb_best_family().rawValue, family.rawValue, "the best family the CPU has")
-            }
-        }
-    }
 }

@@ -149,6 +149,11 @@ void kb_matmul_q4k_repacked_family(const void *packed, int64_t n_in, int64_t row
                                    size_t act_row_bytes, int64_t batch, const uint8_t *row_orders, float *out,
                                    int64_t out_stride, kb_family family);
 
+/// `kb_matmul` with the kernels of `family`, which the CPU must have (for tests and comparisons).
+void kb_matmul_family(int type, const void *w, size_t row_bytes, int64_t n_in, int64_t n_out, int64_t row_begin,
+                      int64_t row_end, const void *act, size_t act_row_bytes, int64_t batch, const uint8_t *row_orders,
+                      float *out, int64_t out_stride, kb_family family);
+
 // MARK: - Element-wise functions
 
 /// SwiGLU in place over `n` floats: gate[i] = gate[i] / (1 + e^−gate[i]) · up[i], with e^x as

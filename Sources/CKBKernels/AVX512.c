@@ -1,0 +1,87 @@
+// x86-64 AVX-512 (F, BW, VL, VNNI) kernels of the per-row products, compiled with function target
+// attributes; `kb_matmul` calls them only for the AVX-512 family. Each gives the bits of the AVX2
+// kernel of the same order (the integers are exact in any order; the float operations are the same).
+#include "Internal.h"
+#include <math.h>
+
+#ifdef KB_HAVE_X86
+#include <immintrin.h>
+
+#define KB_AVX512_INLINE static inline __attribute__((always_inline, target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+#define KB_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+
+/// Q6_K rows of a batch in llama.cpp's tiled GEMM order (ORDER_TILED in AVX2.c): per super-block the
+/// exact integer T = Σ sc·Σ(q − 32)·a, then sum = fma(d·T, da, sum). 64 weights per instruction:
+/// a 64-byte run of `ql` holds the low 4 bits of weights 0-63 (low nibbles) and 64-127 (high
+/// nibbles) of a half, the 32 bytes of `qh` their top 2 bits (2 bits per 32 weights).
+KB_AVX512_INLINE void dot_q6_k_tiled_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) {
+    const kb_block_q6_k *x = w;
+    const kb_q8k_block *y[8];
+    for (int j = 0; j < NA; j++) y[j] = (const kb_q8k_block *)((const char *)act + (size_t)j * act_stride);
+    float sums[8] = {0};
+    const __m512i low4 = _mm512_set1_epi8(0x0F), low2 = _mm512_set1_epi8(3);
+    // Shifts of the duplicated qh bytes: weights 0-31 take bits 0-1, 32-63 bits 2-3 (q_a); 64-95
+    // bits 4-5, 96-127 bits 6-7 (q_b).
+    const __m512i shiftA = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+    const __m512i shiftB = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(6), 1);
+    // 16-bit lane k of a product of 64 weights (weights 2k, 2k + 1) takes the group's scale k / 8.
+    static const int16_t scaleOfLane[32] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3};
+    const __m512i scaleIndex = _mm512_loadu_si512((const void *)scaleOfLane);
+    for (int64_t b = 0; b < n / 256; b++) {
+        const kb_block_q6_k *blk = &x[b];
+        const __m256i scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)blk->scales));  // 16 × s16
+        const __m512i scalesWide = _mm512_zextsi256_si512(scales16);
+        __m512i q[4], sc[4];
+        for (int h = 0; h < 2; h++) {
+            __m512i ql = _mm512_loadu_si512((const void *)(blk->ql + 64 * h));
+            __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(blk->qh + 32 * h)));
+            __m512i highA = _mm512_and_si512(_mm512_srlv_epi16(qh, shiftA), low2);
+            __m512i highB = _mm512_and_si512(_mm512_srlv_epi16(qh, shiftB), low2);
+            q[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, low4), _mm512_slli_epi16(highA, 4));
+            q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4), _mm512_slli_epi16(highB, 4));
+            // q[2h] covers weights 128h + 0 ..< 64 (scales 8h + 0 ... 3), q[2h + 1] 128h + 64 ..< 128 (8h + 4 ... 7).
+            for (int k = 0; k < 2; k++) {
+                __m512i index = _mm512_add_epi16(scaleIndex, _mm512_set1_epi16((short)(8 * h + 4 * k)));
+                sc[2 * h + k] = _mm512_permutexvar_epi16(index, scalesWide);
+            }
+        }
+        float d = kb_f16_to_f32(blk->d);
+        for (int j = 0; j < NA; j++) {
+            const kb_q8k_block *a = &y[j][b];
+            __m512i isum = _mm512_setzero_si512();
+            for (int k = 0; k < 4; k++) {
+                __m512i av = _mm512_loadu_si512((const void *)(a->qs + 64 * k));
+                isum = _mm512_add_epi32(isum, _mm512_madd_epi16(_mm512_maddubs_epi16(q[k], av), sc[k]));
+            }
+            // − 32·Σ sc·bsum, the offset of the quants, folded in before the one horizontal sum.
+            __m256i offset = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)a->bsums), scales16);
+            isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(_mm256_slli_epi32(offset, 5)));
+            int32_t total = _mm512_reduce_add_epi32(isum);
+            sums[j] = fmaf(d * (float)total, a->d, sums[j]);
+        }
+    }
+    for (int j = 0; j < NA; j++) out[j] = sums[j];
+}
+
+static KB_AVX512 void dot_q6_k_tiled(int64_t n, const void *w, const void *act, size_t act_stride, int na, float *out) {
+    switch (na) {
+    case 1: dot_q6_k_tiled_n(n, w, act, act_stride, out, 1); break;
+    case 2: dot_q6_k_tiled_n(n, w, act, act_stride, out, 2); break;
+    case 3: dot_q6_k_tiled_n(n, w, act, act_stride, out, 3); break;
+    case 4: dot_q6_k_tiled_n(n, w, act, act_stride, out, 4); break;
+    case 5: dot_q6_k_tiled_n(n, w, act, act_stride, out, 5); break;
+    case 6: dot_q6_k_tiled_n(n, w, act, act_stride, out, 6); break;
+    case 7: dot_q6_k_tiled_n(n, w, act, act_stride, out, 7); break;
+    default: dot_q6_k_tiled_n(n, w, act, act_stride, out, 8); break;
+    }
+}
+
+/// Activation rows per pass of `kb_avx512_dot_tiled(type)`'s kernel.
+int kb_avx512_tiled_rows_per_pass(int type) { return type == KB_TYPE_Q6_K ? 8 : 4; }
+
+kb_dot_fn kb_avx512_dot_tiled(int type) {
+    return type == KB_TYPE_Q6_K ? dot_q6_k_tiled : NULL;
+}
+
+#endif
