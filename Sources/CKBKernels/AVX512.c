@@ -6,6 +6,7 @@
 
 #ifdef KB_HAVE_X86
 #include <immintrin.h>
+#include "X86Shared.h"
 
 #define KB_AVX512_INLINE static inline __attribute__((always_inline, target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
 #define KB_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
@@ -74,6 +75,68 @@ static KB_AVX512 void dot_q6_k_tiled(int64_t n, const void *w, const void *act, 
     case 6: dot_q6_k_tiled_n(n, w, act, act_stride, out, 6); break;
     case 7: dot_q6_k_tiled_n(n, w, act, act_stride, out, 7); break;
     default: dot_q6_k_tiled_n(n, w, act, act_stride, out, 8); break;
+    }
+}
+
+// MARK: - 32-weight blocks, two activation rows a register
+
+/// Q4_0, Q5_0, Q8_0 in SIGNED32_DOT's order (AVX2.c: per row one chain of 8 float lanes, blocks
+/// in order, then the horizontal sum), with two activation rows in the halves of one 512-bit
+/// register: the block's |q| in both halves meets rows j and j + 1 (negated where q < 0) in one
+/// `vpdpbusd` (the same 8 int32 lanes as `vpmaddubsw` + `vpmaddwd`: no pair can saturate,
+/// |q| ≤ 128 and |a| ≤ 127), and each half accumulates its row's d_w·d_a terms.
+#define SIGNED32_AVX512(name, BLOCK, quants)                                                               \
+    KB_AVX512_INLINE void name##_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) { \
+        const BLOCK *x = w;                                                                                \
+        const kb_q8_block *y[8];                                                                           \
+        for (int j = 0; j < NA; j++) y[j] = (const kb_q8_block *)((const char *)act + (size_t)j * act_stride); \
+        const int pairs = (NA + 1) / 2;                                                                    \
+        __m512 acc[4];                                                                                     \
+        for (int p = 0; p < pairs; p++) acc[p] = _mm512_setzero_ps();                                      \
+        for (int64_t b = 0; b < n / 32; b++) {                                                             \
+            const BLOCK *blk = &x[b];                                                                      \
+            const __m256i q = quants(blk);                                                                 \
+            const __m512i magnitude = _mm512_broadcast_i64x4(_mm256_abs_epi8(q));                          \
+            const __mmask64 negative = _mm512_movepi8_mask(_mm512_broadcast_i64x4(q));                     \
+            const __m512 dw = _mm512_set1_ps(half(blk->d));                                                \
+            for (int p = 0; p < pairs; p++) {                                                              \
+                const kb_q8_block *a0 = &y[2 * p][b], *a1 = &y[2 * p + 1 < NA ? 2 * p + 1 : 2 * p][b];     \
+                __m512i av = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)a0->qs)), \
+                                                _mm256_loadu_si256((const __m256i *)a1->qs), 1);           \
+                __m512i signedA = _mm512_mask_sub_epi8(av, negative, _mm512_setzero_si512(), av);          \
+                __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), magnitude, signedA);             \
+                __m512 da = _mm512_mask_broadcastss_ps(_mm512_set1_ps(a0->d), 0xFF00, _mm_load_ss(&a1->d)); \
+                acc[p] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, da), acc[p]);          \
+            }                                                                                              \
+        }                                                                                                  \
+        for (int j = 0; j < NA; j++) {                                                                     \
+            __m512d pair = _mm512_castps_pd(acc[j / 2]);                                                   \
+            out[j] = hsum_ps(_mm256_castpd_ps((j & 1) ? _mm512_extractf64x4_pd(pair, 1) : _mm512_castpd512_pd256(pair))); \
+        }                                                                                                  \
+    }                                                                                                      \
+    static KB_AVX512 void name(int64_t n, const void *w, const void *act, size_t act_stride, int na, float *out) { \
+        switch (na) {                                                                                      \
+        case 1: name##_n(n, w, act, act_stride, out, 1); break;                                            \
+        case 2: name##_n(n, w, act, act_stride, out, 2); break;                                            \
+        case 3: name##_n(n, w, act, act_stride, out, 3); break;                                            \
+        case 4: name##_n(n, w, act, act_stride, out, 4); break;                                            \
+        case 5: name##_n(n, w, act, act_stride, out, 5); break;                                            \
+        case 6: name##_n(n, w, act, act_stride, out, 6); break;                                            \
+        case 7: name##_n(n, w, act, act_stride, out, 7); break;                                            \
+        default: name##_n(n, w, act, act_stride, out, 8); break;                                           \
+        }                                                                                                  \
+    }
+
+SIGNED32_AVX512(dot_q4_0, kb_block_q4_0, Q4_0_QUANTS)
+SIGNED32_AVX512(dot_q5_0, kb_block_q5_0, Q5_0_QUANTS)
+SIGNED32_AVX512(dot_q8_0, kb_block_q8_0, Q8_0_QUANTS)
+
+kb_dot_fn kb_avx512_dot(int type) {
+    switch (type) {
+    case KB_TYPE_Q4_0: return dot_q4_0;
+    case KB_TYPE_Q5_0: return dot_q5_0;
+    case KB_TYPE_Q8_0: return dot_q8_0;
+    default: return NULL;
     }
 }
 

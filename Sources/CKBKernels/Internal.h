@@ -130,6 +130,9 @@ void kb_avx2_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out);
 void kb_avx2_swiglu(float *gate, const float *up, int64_t n);
 /// The AVX-512 family's kernels for batched rows (KB_ROW_BATCHED) of `type`, or NULL (then AVX2's).
 kb_dot_fn kb_avx512_dot_tiled(int type);
+/// The AVX-512 family's kernels of `type` for passes of 2 rows or more (any order: their order is
+/// the AVX2 kernels' for every number of rows), or NULL (then AVX2's).
+kb_dot_fn kb_avx512_dot(int type);
 /// Activation rows per pass of the AVX-512 family's kernel for batched rows of `type` (up to 8).
 int kb_avx512_tiled_rows_per_pass(int type);
 void kb_avx2_q4kx8(int64_t nb, const kb_block_q4_kx8 *w, const void *act, size_t act_stride, int na, int pairs,

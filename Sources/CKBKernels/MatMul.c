@@ -66,9 +66,14 @@ static int rows_per_pass(int type, int order, int64_t n_out, kb_family family) {
 /// GEMM for batched rows where it has one (not for a repacked Q4_K matrix, one of a multiple of 8
 /// rows, see AVX2.c), the AVX-512 family's where it has one; for a repacked Q4_K matrix the 4-row
 /// GEMM's or the GEMV's order; otherwise the single-row kernels (their order does not depend on
-/// the rows beside them).
-static kb_dot_fn select_kernel(int type, int64_t n_out, int order, kb_family family) {
+/// the rows beside them). A run of 2 rows or more of a 32-weight signed block type takes the
+/// AVX-512 family's kernel (2 rows a register; same bits).
+static kb_dot_fn select_kernel(int type, int64_t n_out, int order, int64_t rows, kb_family family) {
 #ifdef KB_HAVE_X86
+    if (family >= KB_FAMILY_AVX512 && rows >= 2) {
+        kb_dot_fn wide = kb_avx512_dot(type);
+        if (wide) return wide;
+    }
     if (family >= KB_FAMILY_AVX2) {
         int repacked = type == KB_TYPE_Q4_K && n_out % 8 == 0;
         if ((order & KB_ROW_BATCHED) && !repacked) {
@@ -81,6 +86,7 @@ static kb_dot_fn select_kernel(int type, int64_t n_out, int order, kb_family fam
 #endif
     (void)n_out;
     (void)order;
+    (void)rows;
     (void)family;
     return kb_generic_dot(type);
 }
@@ -101,7 +107,7 @@ void kb_matmul_family(int type, const void *w, size_t row_bytes, int64_t n_in, i
         int order = row_orders[b0];
         int64_t b1 = b0 + 1;
         while (b1 < batch && row_orders[b1] == order) b1++;
-        kb_dot_fn dot = select_kernel(type, n_out, order, family);
+        kb_dot_fn dot = select_kernel(type, n_out, order, b1 - b0, family);
         if (!dot) return;
         const int per_pass = rows_per_pass(type, order, n_out, family);
         if (b1 - b0 == 1) {

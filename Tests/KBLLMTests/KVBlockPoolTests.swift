@@ -48,6 +48,21 @@ final class KVBlockPoolTests: XCTestCase {
         return KVBlockPool(hyper: Self.hyper, blockTokens: blockTokens, budgetBytes: blocks * bytes, precision: .f32)
     }
 
+    /// The default budget leaves the weights their memory: a 32B model at 4 bits on 24 GiB gets
+    /// what is left (not the 8 GiB of 16 full sequences); small models get 16 × 2,048 tokens.
+    func testDefaultBudgetLeavesRoomForTheWeights() {
+        let gib = 1 << 30, file32B = 19_851_335_776
+        let big = LanguageModel.defaultKVCacheBytes(tokenBytes: 256 << 10, modelBytes: file32B, memoryBytes: 24 * gib)
+        XCTAssertEqual(big, 24 * gib - file32B - gib)
+        XCTAssertLessThan(big, 16 * 2048 * (256 << 10))
+        XCTAssertEqual(LanguageModel.defaultKVCacheBytes(tokenBytes: 12 << 10, modelBytes: 491_400_064, memoryBytes: 24 * gib),
+                       16 * 2048 * (12 << 10), "Qwen2.5-0.5B: 16 sequences of 2,048 tokens")
+        XCTAssertEqual(LanguageModel.defaultKVCacheBytes(tokenBytes: 1 << 10, modelBytes: 1 << 20, memoryBytes: 24 * gib), 256 << 20,
+                       "at least 256 MiB")
+        XCTAssertEqual(LanguageModel.defaultKVCacheBytes(tokenBytes: 256 << 10, modelBytes: 20 * gib, memoryBytes: 16 * gib), 0,
+                       "no memory to spare: the pool then holds one context")
+    }
+
     func testStoredStateRoundTripsAndPublishedPrefixesAreSharedNotCopied() throws {
         let pool = pool(blocks: 16)
         XCTAssertEqual(pool.blockByteCount, 2 * 2 * 8 * 4 * 4, "keys and values × layers × kvDim × tokens × 4 bytes")

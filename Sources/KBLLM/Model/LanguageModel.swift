@@ -24,7 +24,9 @@ public final class LanguageModel: Sendable {
         /// The byte budget of the KV pool: every running sequence's keys and values and the
         /// cached prefixes. A token takes `2 × layers × kvHeads × headDim × 2` bytes with the F16
         /// cache (12 KiB for Qwen2.5-0.5B, 28 KiB for 1.5B, 256 KiB for 32B). Default: room for
-        /// 16 sequences of 2,048 tokens, at least 256 MiB. Pages cost memory once written.
+        /// 16 sequences of 2,048 tokens, at least 256 MiB, but no more than the memory left beside
+        /// the weights (see ``LanguageModel/defaultKVCacheBytes(tokenBytes:modelBytes:memoryBytes:)``),
+        /// and always one context. Pages cost memory once written.
         public var kvCacheBytes: Int?
         /// Tokens per KV block (default 32).
         public var kvBlockTokens: Int
@@ -99,9 +101,21 @@ public final class LanguageModel: Sendable {
         kvCachePrecision = options.kvCache
         sharesPrefixes = options.sharePrefixes
         let tokenBytes = 2 * hyper.layerCount * hyper.kvDimension * options.kvCache.elementByteCount
-        let poolBytes = options.kvCacheBytes ?? max(256 << 20, 16 * 2048 * tokenBytes)
+        let poolBytes = options.kvCacheBytes
+            ?? Self.defaultKVCacheBytes(tokenBytes: tokenBytes, modelBytes: file.fileSize, memoryBytes: MemoryLimit.bytes)
         kvPool = KVBlockPool(hyper: hyper, blockTokens: options.kvBlockTokens,
                              budgetBytes: max(poolBytes, defaultContextLength * tokenBytes), precision: options.kvCache)
+    }
+
+    /// The KV pool's default budget: room for 16 sequences of 2,048 tokens (at least 256 MiB), but
+    /// no more than the memory left when the weights (`modelBytes`, all resident while serving)
+    /// and 1 GiB for everything else are taken from `memoryBytes`: a 32B model at 4 bits
+    /// (19.9 GB, 256 KiB a token) on a 24 GiB machine gets about 4 GiB, not the 8 GiB that 16
+    /// full sequences would need. The pool never holds less than one context (the caller's floor).
+    public static func defaultKVCacheBytes(tokenBytes: Int, modelBytes: Int, memoryBytes: Int) -> Int {
+        let wanted = max(256 << 20, 16 * 2048 * tokenBytes)
+        let spare = memoryBytes - modelBytes - (1 << 30)
+        return max(0, min(wanted, spare))
     }
 
     /// A new session with an empty context.
