@@ -7,6 +7,9 @@
 # to llama.cpp.
 # usage: bench/kernels.sh [RUNS] [THREADS...]
 #   MODELS: file names in models/ (default: SmolLM2-135M, Qwen2.5-Coder-0.5B and 1.5B); PP, TG: test sizes
+#   Then the cold time to first token of a 1,500-token RAG prompt (bench/generate_anchor.py rag-prompt,
+#   PYTHON with llama-cpp-python) on the Qwen models at the last thread count: kb (best family)
+#   against llama.cpp's time for a 1,500-token prompt and one token.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/preamble.sh"
 runs="${1:-3}"; shift || true
@@ -37,6 +40,23 @@ for model in "${models[@]}"; do
   done
 done
 
+python="${PYTHON:-$root/.venv-llm/bin/python}"
+[ -x "$python" ] || python=python3
+t="${threads[-1]}"
+if "$python" bench/generate_anchor.py rag-prompt "$out/rag.txt" ARCHITECTURE.md README.md corpora/README.md 2>/dev/null; then
+  for model in "${models[@]}"; do
+    case "$model" in qwen*) ;; *) continue ;; esac
+    .build/release/kb bench ttft --model "models/$model" --threads "$t" --prompt-file "$out/rag.txt" --prompt-tokens 1500 \
+      --cached-tokens 1200 --repetitions "$runs" --json > "$out/kb-ttft-$model.json"
+    for r in $(seq "$runs"); do
+      "$llama_bin/llama-batched-bench" -m "models/$model" -c 1600 -b 2048 -ub 512 -npp 1500 -ntg 1 -npl 1 -t "$t" \
+        --output-format jsonl 2>/dev/null | grep '^{' > "$out/llama-ttft-$model-$r.json"
+    done
+  done
+else
+  echo "no llama-cpp-python for $python: the TTFT comparison is skipped" >&2
+fi
+
 python3 - "$out" "$runs" "${threads[*]}" "${families[*]}" "${models[@]}" <<'PY'
 import json, statistics, sys
 out, runs, threads, families, models = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(), sys.argv[4].split(), sys.argv[5:]
@@ -50,4 +70,15 @@ for model in models:
             speeds = [kb[f]["tests"][i]["median_tokens_per_second"] for f in families]
             name = kb[families[0]]["tests"][i]["name"]
             print(f"{model:42s} {t:>3s} {name:6s} " + " ".join(f"{s:12.1f}" for s in speeds) + f" {anchor:10.1f} {speeds[-1] / anchor:10.2f}")
+print()
+for model in models:
+    try:
+        kb = json.load(open(f"{out}/kb-ttft-{model}.json"))
+    except FileNotFoundError:
+        continue
+    ll = [json.loads(open(f"{out}/llama-ttft-{model}-{r}.json").read().splitlines()[-1]) for r in range(1, runs + 1)]
+    anchor = statistics.median(x["t_pp"] + x["t_tg"] for x in ll) * 1000
+    print(f"{model}: cold TTFT of a {kb['prompt_tokens']}-token RAG prompt, {kb['threads']} threads: kb {kb['median_cold_ms']:.0f} ms, "
+          f"llama.cpp {anchor:.0f} ms (1,500-token prompt + 1 token): {kb['median_cold_ms'] / anchor:.2f}x; "
+          f"kb with {kb['reused_tokens']} tokens cached: {kb['median_cached_ms']:.0f} ms")
 PY
