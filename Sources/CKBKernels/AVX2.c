@@ -18,33 +18,32 @@
     const T *y[8];                                                             \
     for (int j = 0; j < NA; j++) y[j] = (const T *)((const char *)act + (size_t)j * act_stride)
 
-/// A kernel `name(n, w, act, stride, na, out)` from `name##_n`, specialized for 1...4 rows.
-#define SPECIALIZE_ROWS(name)                                                                          \
-    static KB_AVX2 void name(int64_t n, const void *w, const void *act, size_t act_stride, int na, float *out) { \
-        switch (na) {                                                                                  \
-        case 1: name##_n(n, w, act, act_stride, out, 1); break;                                        \
-        case 2: name##_n(n, w, act, act_stride, out, 2); break;                                        \
-        case 3: name##_n(n, w, act, act_stride, out, 3); break;                                        \
-        default: name##_n(n, w, act, act_stride, out, 4); break;                                       \
-        }                                                                                              \
-    }
-
-/// `SPECIALIZE_ROWS` for kernels that take up to 8 rows per pass (the 32-weight block formats,
-/// whose unpacking of a weight block is then shared by twice as many rows; each row's sum is the
-/// same whatever the number of rows).
-#define SPECIALIZE_ROWS8(name)                                                                         \
-    static KB_AVX2 void name(int64_t n, const void *w, const void *act, size_t act_stride, int na, float *out) { \
-        switch (na) {                                                                                  \
+/// A kernel `name(n, w, act, stride, na, out)` (`ATTR`: its target attribute) from `name##_n`,
+/// specialized for 1 ... MAX_ROWS rows (4, or 8 for the 32-weight block formats, whose unpacking
+/// of a weight block is then shared by twice as many rows; each row's sum is the same whatever the
+/// number of rows).
+#define SPECIALIZE_ROWS_UP_TO(name, MAX_ROWS, ATTR)                                                    \
+    static ATTR void name(int64_t n, const void *w, const void *act, size_t act_stride, int na, float *out) { \
+        switch (na < (MAX_ROWS) ? na : (MAX_ROWS)) {                                                   \
         case 1: name##_n(n, w, act, act_stride, out, 1); break;                                        \
         case 2: name##_n(n, w, act, act_stride, out, 2); break;                                        \
         case 3: name##_n(n, w, act, act_stride, out, 3); break;                                        \
         case 4: name##_n(n, w, act, act_stride, out, 4); break;                                        \
-        case 5: name##_n(n, w, act, act_stride, out, 5); break;                                        \
-        case 6: name##_n(n, w, act, act_stride, out, 6); break;                                        \
-        case 7: name##_n(n, w, act, act_stride, out, 7); break;                                        \
-        default: name##_n(n, w, act, act_stride, out, 8); break;                                       \
+        case 5: if ((MAX_ROWS) >= 5) name##_n(n, w, act, act_stride, out, (MAX_ROWS) >= 5 ? 5 : 1); break; \
+        case 6: if ((MAX_ROWS) >= 6) name##_n(n, w, act, act_stride, out, (MAX_ROWS) >= 6 ? 6 : 1); break; \
+        case 7: if ((MAX_ROWS) >= 7) name##_n(n, w, act, act_stride, out, (MAX_ROWS) >= 7 ? 7 : 1); break; \
+        default: name##_n(n, w, act, act_stride, out, (MAX_ROWS) >= 8 ? 8 : (MAX_ROWS)); break;       \
         }                                                                                              \
     }
+#define SPECIALIZE_ROWS(name) SPECIALIZE_ROWS_UP_TO(name, 4, KB_AVX2)
+
+/// The AVX-VNNI family's `dot_u8s8`: one `vpdpbusd` for `vpmaddubsw` + `vpmaddwd`, the same 8
+/// int32 lanes wherever `vpmaddubsw` cannot saturate (every 32-weight format: |q| ≤ 128, |a| ≤ 127).
+#define KB_AVXVNNI __attribute__((target("avx2,fma,f16c,avxvnni")))
+#define KB_AVXVNNI_INLINE static inline __attribute__((always_inline, target("avx2,fma,f16c,avxvnni")))
+KB_AVXVNNI_INLINE __m256i dot_u8s8_vnni(__m256i u, __m256i s) {
+    return _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), u, s);
+}
 
 // MARK: - Float weights
 
@@ -88,7 +87,7 @@ FLOAT_DOT(dot_bf16, uint16_t, LOAD_BF16, kb_bf16_to_f32)
 #define BLOCK_SCALE(dw, a) _mm256_mul_ps((dw), _mm256_broadcast_ss(&(a)->d))
 
 /// One block `b` of SIGNED32_DOT into accumulators `accs[0..<NA]`.
-#define SIGNED32_STEP(BLOCK, quants, b, accs)                                                         \
+#define SIGNED32_STEP(BLOCK, quants, DOT, b, accs)                                                         \
     do {                                                                                              \
         const BLOCK *blk = &x[b];                                                                     \
         __m256i q = quants(blk);                                                                      \
@@ -97,7 +96,7 @@ FLOAT_DOT(dot_bf16, uint16_t, LOAD_BF16, kb_bf16_to_f32)
         for (int j = 0; j < NA; j++) {                                                                \
             const kb_q8_block *a = &y[j][b];                                                          \
             __m256i signedA = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)a->qs), q);        \
-            __m256 term = _mm256_cvtepi32_ps(dot_u8s8(magnitude, signedA));                           \
+            __m256 term = _mm256_cvtepi32_ps(DOT(magnitude, signedA));                                \
             accs[j] = _mm256_fmadd_ps(term, BLOCK_SCALE(dw, a), accs[j]);                             \
         }                                                                                             \
     } while (0)
@@ -105,19 +104,21 @@ FLOAT_DOT(dot_bf16, uint16_t, LOAD_BF16, kb_bf16_to_f32)
 /// Q4_0, Q5_0, Q8_0: `quants(block)` gives the 32 quants as signed bytes (offset applied), so
 /// result = Σ d·da·Σ q·a through |q| × (a with q's sign). One accumulator chain per row, blocks
 /// in order, then the horizontal sum: llama.cpp's summation order, so results agree to the bit.
-#define SIGNED32_DOT(name, BLOCK, quants)                                                             \
-    KB_AVX2_INLINE void name##_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) { \
+/// `DOT`, `INLINE`, `ATTR`: the integer dot product and target attributes of the family.
+#define SIGNED32_DOT_FAMILY(name, BLOCK, quants, DOT, INLINE, ATTR)                                   \
+    INLINE void name##_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) { \
         const BLOCK *x = w;                                                                           \
         ACTIVATION_ROWS(kb_q8_block);                                                                 \
         __m256 acc[8];                                                                                \
         for (int j = 0; j < NA; j++) acc[j] = _mm256_setzero_ps();                                    \
-        for (int64_t b = 0; b < n / 32; b++) SIGNED32_STEP(BLOCK, quants, b, acc);                    \
+        for (int64_t b = 0; b < n / 32; b++) SIGNED32_STEP(BLOCK, quants, DOT, b, acc);               \
         for (int j = 0; j < NA; j++) out[j] = hsum_ps(acc[j]);                                        \
     }                                                                                                 \
-    SPECIALIZE_ROWS8(name)
+    SPECIALIZE_ROWS_UP_TO(name, 8, ATTR)
+#define SIGNED32_DOT(name, BLOCK, quants) SIGNED32_DOT_FAMILY(name, BLOCK, quants, dot_u8s8, KB_AVX2_INLINE, KB_AVX2)
 
 /// One block `b` of MIN32_DOT into accumulators `accs`, `extras`.
-#define MIN32_STEP(BLOCK, quants, b, accs, extras)                                                    \
+#define MIN32_STEP(BLOCK, quants, DOT, b, accs, extras)                                                    \
     do {                                                                                              \
         const BLOCK *blk = &x[b];                                                                     \
         __m256i q = quants(blk);                                                                      \
@@ -125,7 +126,7 @@ FLOAT_DOT(dot_bf16, uint16_t, LOAD_BF16, kb_bf16_to_f32)
         __m128 m = _mm_set_ss(half(blk->m));                                                          \
         for (int j = 0; j < NA; j++) {                                                                \
             const kb_q8_block *a = &y[j][b];                                                          \
-            __m256 term = _mm256_cvtepi32_ps(dot_u8s8(q, _mm256_loadu_si256((const __m256i *)a->qs))); \
+            __m256 term = _mm256_cvtepi32_ps(DOT(q, _mm256_loadu_si256((const __m256i *)a->qs)));      \
             accs[j] = _mm256_fmadd_ps(term, BLOCK_SCALE(dw, a), accs[j]);                             \
             /* m · s (s = da · Σa) */                                                                 \
             extras[j] = _mm_add_ss(extras[j], _mm_mul_ss(m, _mm_load_ss(&a->s)));                    \
@@ -134,8 +135,8 @@ FLOAT_DOT(dot_bf16, uint16_t, LOAD_BF16, kb_bf16_to_f32)
 
 /// Q4_1, Q5_1: unsigned quants `quants(block)` and a minimum: Σ d·da·Σq·a + m·s (s ≈ da·Σa, a half).
 /// Summed as llama.cpp sums: one vector chain per row and a scalar chain of the m·s terms.
-#define MIN32_DOT(name, BLOCK, quants)                                                                \
-    KB_AVX2_INLINE void name##_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) { \
+#define MIN32_DOT_FAMILY(name, BLOCK, quants, DOT, INLINE, ATTR)                                      \
+    INLINE void name##_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) { \
         const BLOCK *x = w;                                                                           \
         ACTIVATION_ROWS(kb_q8_block);                                                                 \
         __m256 acc[8];                                                                                \
@@ -144,16 +145,36 @@ FLOAT_DOT(dot_bf16, uint16_t, LOAD_BF16, kb_bf16_to_f32)
             acc[j] = _mm256_setzero_ps();                                                             \
             extra[j] = _mm_setzero_ps();                                                              \
         }                                                                                             \
-        for (int64_t b = 0; b < n / 32; b++) MIN32_STEP(BLOCK, quants, b, acc, extra);                \
+        for (int64_t b = 0; b < n / 32; b++) MIN32_STEP(BLOCK, quants, DOT, b, acc, extra);           \
         for (int j = 0; j < NA; j++) out[j] = hsum_ps(acc[j]) + _mm_cvtss_f32(extra[j]);              \
     }                                                                                                 \
-    SPECIALIZE_ROWS8(name)
+    SPECIALIZE_ROWS_UP_TO(name, 8, ATTR)
+#define MIN32_DOT(name, BLOCK, quants) MIN32_DOT_FAMILY(name, BLOCK, quants, dot_u8s8, KB_AVX2_INLINE, KB_AVX2)
+#define MIN32_DOT_VNNI(name, BLOCK, quants) MIN32_DOT_FAMILY(name, BLOCK, quants, dot_u8s8_vnni, KB_AVXVNNI_INLINE, KB_AVXVNNI)
+#define SIGNED32_DOT_VNNI(name, BLOCK, quants) SIGNED32_DOT_FAMILY(name, BLOCK, quants, dot_u8s8_vnni, KB_AVXVNNI_INLINE, KB_AVXVNNI)
 
 SIGNED32_DOT(dot_q4_0, kb_block_q4_0, Q4_0_QUANTS)
 SIGNED32_DOT(dot_q5_0, kb_block_q5_0, Q5_0_QUANTS)
 SIGNED32_DOT(dot_q8_0, kb_block_q8_0, Q8_0_QUANTS)
 MIN32_DOT(dot_q4_1, kb_block_q4_1, Q4_1_QUANTS)
 MIN32_DOT(dot_q5_1, kb_block_q5_1, Q5_1_QUANTS)
+SIGNED32_DOT_VNNI(dot_q4_0_vnni, kb_block_q4_0, Q4_0_QUANTS)
+SIGNED32_DOT_VNNI(dot_q5_0_vnni, kb_block_q5_0, Q5_0_QUANTS)
+SIGNED32_DOT_VNNI(dot_q8_0_vnni, kb_block_q8_0, Q8_0_QUANTS)
+MIN32_DOT_VNNI(dot_q4_1_vnni, kb_block_q4_1, Q4_1_QUANTS)
+MIN32_DOT_VNNI(dot_q5_1_vnni, kb_block_q5_1, Q5_1_QUANTS)
+
+/// The AVX-VNNI family's kernels of `type` (the 32-weight formats), or NULL (then AVX2's).
+kb_dot_fn kb_avxvnni_dot(int type) {
+    switch (type) {
+    case KB_TYPE_Q4_0: return dot_q4_0_vnni;
+    case KB_TYPE_Q4_1: return dot_q4_1_vnni;
+    case KB_TYPE_Q5_0: return dot_q5_0_vnni;
+    case KB_TYPE_Q5_1: return dot_q5_1_vnni;
+    case KB_TYPE_Q8_0: return dot_q8_0_vnni;
+    default: return NULL;
+    }
+}
 
 // MARK: - K-quants against kb_q8k_block
 

@@ -128,6 +128,8 @@ kb_dot_fn kb_avx2_dot_ordered(int type, int pairs);
 void kb_avx2_quantize_q8(const float *x, int64_t n, kb_q8_block *out);
 void kb_avx2_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out);
 void kb_avx2_swiglu(float *gate, const float *up, int64_t n);
+/// The AVX-VNNI family's kernels of `type` (any order, any number of rows), or NULL (then AVX2's).
+kb_dot_fn kb_avxvnni_dot(int type);
 /// The AVX-512 family's kernels for batched rows (KB_ROW_BATCHED) of `type`, or NULL (then AVX2's).
 kb_dot_fn kb_avx512_dot_tiled(int type);
 /// The AVX-512 family's kernels of `type` for passes of 2 rows or more (any order: their order is

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int kb_cpu_has_family(kb_family family) {
+static int detect_family(kb_family family) {
     switch (family) {
     case KB_FAMILY_GENERIC: return 1;
 #ifdef KB_HAVE_X86
@@ -15,6 +15,13 @@ int kb_cpu_has_family(kb_family family) {
 #endif
     default: return 0;
     }
+}
+
+int kb_cpu_has_family(kb_family family) {
+    static int cached[KB_FAMILY_AVX512 + 1] = {-1, -1, -1, -1};
+    if (family < KB_FAMILY_GENERIC || family > KB_FAMILY_AVX512) return 0;
+    if (cached[family] < 0) cached[family] = detect_family(family);
+    return cached[family];
 }
 
 const char *kb_family_name(kb_family family) {

@@ -67,12 +67,18 @@ static int rows_per_pass(int type, int order, int64_t n_out, kb_family family) {
 /// rows, see AVX2.c), the AVX-512 family's where it has one; for a repacked Q4_K matrix the 4-row
 /// GEMM's or the GEMV's order; otherwise the single-row kernels (their order does not depend on
 /// the rows beside them). A run of 2 rows or more of a 32-weight signed block type takes the
-/// AVX-512 family's kernel (2 rows a register; same bits).
+/// AVX-512 family's kernel (2 rows a register), other 32-weight runs the AVX-VNNI family's where
+/// the CPU has it (same bits).
 static kb_dot_fn select_kernel(int type, int64_t n_out, int order, int64_t rows, kb_family family) {
 #ifdef KB_HAVE_X86
     if (family >= KB_FAMILY_AVX512 && rows >= 2) {
         kb_dot_fn wide = kb_avx512_dot(type);
         if (wide) return wide;
+    }
+    // The AVX-512 family's CPUs mostly have AVX-VNNI too (not every Xeon with AVX-512 VNNI does).
+    if (family >= KB_FAMILY_AVXVNNI && kb_cpu_has_family(KB_FAMILY_AVXVNNI)) {
+        kb_dot_fn vnni = kb_avxvnni_dot(type);
+        if (vnni) return vnni;
     }
     if (family >= KB_FAMILY_AVX2) {
         int repacked = type == KB_TYPE_Q4_K && n_out % 8 == 0;
