@@ -18,23 +18,6 @@
     const T *y[8];                                                             \
     for (int j = 0; j < NA; j++) y[j] = (const T *)((const char *)act + (size_t)j * act_stride)
 
-/// A kernel `name(n, w, act, stride, na, out)` (`ATTR`: its target attribute) from `name##_n`,
-/// specialized for 1 ... MAX_ROWS rows (4, or 8 for the 32-weight block formats, whose unpacking
-/// of a weight block is then shared by twice as many rows; each row's sum is the same whatever the
-/// number of rows).
-#define SPECIALIZE_ROWS_UP_TO(name, MAX_ROWS, ATTR)                                                    \
-    static ATTR void name(int64_t n, const void *w, const void *act, size_t act_stride, int na, float *out) { \
-        switch (na < (MAX_ROWS) ? na : (MAX_ROWS)) {                                                   \
-        case 1: name##_n(n, w, act, act_stride, out, 1); break;                                        \
-        case 2: name##_n(n, w, act, act_stride, out, 2); break;                                        \
-        case 3: name##_n(n, w, act, act_stride, out, 3); break;                                        \
-        case 4: name##_n(n, w, act, act_stride, out, 4); break;                                        \
-        case 5: if ((MAX_ROWS) >= 5) name##_n(n, w, act, act_stride, out, (MAX_ROWS) >= 5 ? 5 : 1); break; \
-        case 6: if ((MAX_ROWS) >= 6) name##_n(n, w, act, act_stride, out, (MAX_ROWS) >= 6 ? 6 : 1); break; \
-        case 7: if ((MAX_ROWS) >= 7) name##_n(n, w, act, act_stride, out, (MAX_ROWS) >= 7 ? 7 : 1); break; \
-        default: name##_n(n, w, act, act_stride, out, (MAX_ROWS) >= 8 ? 8 : (MAX_ROWS)); break;       \
-        }                                                                                              \
-    }
 #define SPECIALIZE_ROWS(name) SPECIALIZE_ROWS_UP_TO(name, 4, KB_AVX2)
 
 /// The AVX-VNNI family's `dot_u8s8`: one `vpdpbusd` for `vpmaddubsw` + `vpmaddwd`, the same 8

@@ -3,6 +3,7 @@
 // kernel of the same order (the integers are exact in any order; the float operations are the same).
 #include "Internal.h"
 #include <math.h>
+#include <stddef.h>
 
 #ifdef KB_HAVE_X86
 #include <immintrin.h>
@@ -65,18 +66,69 @@ KB_AVX512_INLINE void dot_q6_k_tiled_n(int64_t n, const void *w, const void *act
     for (int j = 0; j < NA; j++) out[j] = sums[j];
 }
 
-static KB_AVX512 void dot_q6_k_tiled(int64_t n, const void *w, const void *act, size_t act_stride, int na, float *out) {
-    switch (na) {
-    case 1: dot_q6_k_tiled_n(n, w, act, act_stride, out, 1); break;
-    case 2: dot_q6_k_tiled_n(n, w, act, act_stride, out, 2); break;
-    case 3: dot_q6_k_tiled_n(n, w, act, act_stride, out, 3); break;
-    case 4: dot_q6_k_tiled_n(n, w, act, act_stride, out, 4); break;
-    case 5: dot_q6_k_tiled_n(n, w, act, act_stride, out, 5); break;
-    case 6: dot_q6_k_tiled_n(n, w, act, act_stride, out, 6); break;
-    case 7: dot_q6_k_tiled_n(n, w, act, act_stride, out, 7); break;
-    default: dot_q6_k_tiled_n(n, w, act, act_stride, out, 8); break;
+SPECIALIZE_ROWS_UP_TO(dot_q6_k_tiled, 8, KB_AVX512)
+
+/// Q4_K (`HIGH_BITS` 0) and Q5_K (1) rows of a batch in the tiled GEMM's order (ORDER_TILED in
+/// AVX2.c): per super-block the exact integers S = Σ sc·Σ q·a and M = Σ m·bsums, then
+/// sum = fma(fma(−dmin, M, d·S), da, sum). A pair of sub-blocks (64 weights: the low and high
+/// nibbles of 32 bytes, Q5_K's fifth bits from `qh` bits 2p and 2p + 1) is one 512-bit register.
+KB_AVX512_INLINE void k45_tiled_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA,
+                                  const int HIGH_BITS) {
+    const size_t blockBytes = HIGH_BITS ? sizeof(kb_block_q5_k) : sizeof(kb_block_q4_k);
+    const size_t quantsAt = HIGH_BITS ? offsetof(kb_block_q5_k, qs) : offsetof(kb_block_q4_k, qs);
+    const kb_q8k_block *y[8];
+    for (int j = 0; j < NA; j++) y[j] = (const kb_q8k_block *)((const char *)act + (size_t)j * act_stride);
+    float sums[8] = {0};
+    const __m512i low4 = _mm512_set1_epi8(0x0F), one = _mm512_set1_epi8(1);
+    for (int64_t b = 0; b < n / 256; b++) {
+        const uint8_t *blk = (const uint8_t *)w + (size_t)b * blockBytes;
+        uint16_t dBits, dminBits;
+        memcpy(&dBits, blk, 2);
+        memcpy(&dminBits, blk + 2, 2);
+        uint8_t sc[8], mn[8];
+        kb_unpack_k_scales(blk + 4, sc, mn);
+        // Each minimum twice: 16-bit lanes 2s and 2s + 1 meet the two group sums of sub-block s.
+        const __m128i mnBytes = _mm_loadl_epi64((const __m128i *)mn);
+        const __m256i mins = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mnBytes, mnBytes));
+        const __m256i highBits = HIGH_BITS ? _mm256_loadu_si256((const __m256i *)(blk + offsetof(kb_block_q5_k, qh))) : _mm256_setzero_si256();
+        __m512i q[4], scales[4];
+        for (int p = 0; p < 4; p++) {
+            __m256i raw = _mm256_loadu_si256((const __m256i *)(blk + quantsAt + 32 * p));
+            __m512i quants = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(raw), _mm256_srli_epi16(raw, 4), 1), low4);
+            if (HIGH_BITS) {
+                __m512i shift = _mm512_inserti64x4(_mm512_set1_epi16((short)(2 * p)), _mm256_set1_epi16((short)(2 * p + 1)), 1);
+                __m512i fifth = _mm512_and_si512(_mm512_srlv_epi16(_mm512_broadcast_i64x4(highBits), shift), one);
+                quants = _mm512_or_si512(quants, _mm512_slli_epi16(fifth, 4));
+            }
+            q[p] = quants;
+            scales[p] = _mm512_inserti64x4(_mm512_set1_epi16(sc[2 * p]), _mm256_set1_epi16(sc[2 * p + 1]), 1);
+        }
+        const float d = kb_f16_to_f32(dBits), dmin = kb_f16_to_f32(dminBits);
+        for (int j = 0; j < NA; j++) {
+            const kb_q8k_block *a = &y[j][b];
+            __m512i isum = _mm512_setzero_si512();
+            for (int p = 0; p < 4; p++) {
+                __m512i av = _mm512_loadu_si512((const void *)(a->qs + 64 * p));
+                isum = _mm512_add_epi32(isum, _mm512_madd_epi16(_mm512_maddubs_epi16(q[p], av), scales[p]));
+            }
+            int32_t blockSum = _mm512_reduce_add_epi32(isum);
+            __m256i minTerms = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)a->bsums), mins);
+            int32_t blockMin = _mm512_reduce_add_epi32(_mm512_zextsi256_si512(minTerms));
+            float scaled = fmaf(-dmin, (float)blockMin, d * (float)blockSum);
+            sums[j] = fmaf(scaled, a->d, sums[j]);
+        }
     }
+    for (int j = 0; j < NA; j++) out[j] = sums[j];
 }
+
+#define K45_TILED(name, HIGH_BITS)                                                                         \
+    KB_AVX512_INLINE void name##_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) { \
+        k45_tiled_n(n, w, act, act_stride, out, NA, HIGH_BITS);                                            \
+    }
+K45_TILED(dot_q4_k_tiled, 0)
+K45_TILED(dot_q5_k_tiled, 1)
+SPECIALIZE_ROWS_UP_TO(dot_q4_k_tiled, 8, KB_AVX512)
+SPECIALIZE_ROWS_UP_TO(dot_q5_k_tiled, 8, KB_AVX512)
 
 // MARK: - 32-weight blocks, two activation rows a register
 
@@ -114,18 +166,7 @@ static KB_AVX512 void dot_q6_k_tiled(int64_t n, const void *w, const void *act, 
             out[j] = hsum_ps(_mm256_castpd_ps((j & 1) ? _mm512_extractf64x4_pd(pair, 1) : _mm512_castpd512_pd256(pair))); \
         }                                                                                                  \
     }                                                                                                      \
-    static KB_AVX512 void name(int64_t n, const void *w, const void *act, size_t act_stride, int na, float *out) { \
-        switch (na) {                                                                                      \
-        case 1: name##_n(n, w, act, act_stride, out, 1); break;                                            \
-        case 2: name##_n(n, w, act, act_stride, out, 2); break;                                            \
-        case 3: name##_n(n, w, act, act_stride, out, 3); break;                                            \
-        case 4: name##_n(n, w, act, act_stride, out, 4); break;                                            \
-        case 5: name##_n(n, w, act, act_stride, out, 5); break;                                            \
-        case 6: name##_n(n, w, act, act_stride, out, 6); break;                                            \
-        case 7: name##_n(n, w, act, act_stride, out, 7); break;                                            \
-        default: name##_n(n, w, act, act_stride, out, 8); break;                                           \
-        }                                                                                                  \
-    }
+    SPECIALIZE_ROWS_UP_TO(name, 8, KB_AVX512)
 
 SIGNED32_AVX512(dot_q4_0, kb_block_q4_0, Q4_0_QUANTS)
 SIGNED32_AVX512(dot_q5_0, kb_block_q5_0, Q5_0_QUANTS)
@@ -141,10 +182,15 @@ kb_dot_fn kb_avx512_dot(int type) {
 }
 
 /// Activation rows per pass of `kb_avx512_dot_tiled(type)`'s kernel.
-int kb_avx512_tiled_rows_per_pass(int type) { return type == KB_TYPE_Q6_K ? 8 : 4; }
+int kb_avx512_tiled_rows_per_pass(int type) { (void)type; return 8; }
 
 kb_dot_fn kb_avx512_dot_tiled(int type) {
-    return type == KB_TYPE_Q6_K ? dot_q6_k_tiled : NULL;
+    switch (type) {
+    case KB_TYPE_Q4_K: return dot_q4_k_tiled;
+    case KB_TYPE_Q5_K: return dot_q5_k_tiled;
+    case KB_TYPE_Q6_K: return dot_q6_k_tiled;
+    default: return NULL;
+    }
 }
 
 #endif
