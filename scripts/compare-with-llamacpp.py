@@ -137,6 +137,11 @@ def main():
         if difference > args.tolerance and first_difference is None:
             first_difference = name
         print(f"{name:<16} max |diff| {difference:.3e}   bit-equal {equal}/{mine.size}")
+    if "result_output" in ours and "result_output" in theirs and ours["result_output"].size == theirs["result_output"].size:
+        mine, other = ours["result_output"], theirs["result_output"]
+        top = np.sort(other)[-2:]
+        print(f"next token: kb {int(np.argmax(mine))}, llama.cpp {int(np.argmax(other))} "
+              f"({'same' if np.argmax(mine) == np.argmax(other) else 'different'}; llama.cpp's top-2 gap {top[1] - top[0]:.3f})")
     print(f"worst {worst:.3e}; first difference: {first_difference or 'none'}")
     return 0 if first_difference is None else 1
 
