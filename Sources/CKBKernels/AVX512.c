@@ -12,15 +12,21 @@
 #define KB_AVX512_INLINE static inline __attribute__((always_inline, target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
 #define KB_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
 
-/// Q6_K rows of a batch in llama.cpp's tiled GEMM order (ORDER_TILED in AVX2.c): per super-block the
-/// exact integer T = Σ sc·Σ(q − 32)·a, then sum = fma(d·T, da, sum). 64 weights per instruction:
-/// a 64-byte run of `ql` holds the low 4 bits of weights 0-63 (low nibbles) and 64-127 (high
-/// nibbles) of a half, the 32 bytes of `qh` their top 2 bits (2 bits per 32 weights).
-KB_AVX512_INLINE void dot_q6_k_tiled_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) {
+/// Q6_K rows in llama.cpp's orders (AVX2.c's dot_q6_k_order): `TILED` 1, a batch's (per super-block
+/// the exact integer T = Σ sc·Σ(q − 32)·a, then sum = fma(d·T, da, sum)); `TILED` 0, a single row's
+/// (8 int32 lanes, lane i the products of bytes 4i ..< 4i + 4 of every 32 weights, then 8 float
+/// lanes acc = fma(lanes, d·da, acc) and the horizontal sum at the end). 64 weights per
+/// instruction: a 64-byte run of `ql` holds the low 4 bits of weights 0-63 (low nibbles) and
+/// 64-127 (high nibbles) of a half, the 32 bytes of `qh` their top 2 bits (2 bits per 32 weights);
+/// the two 32-weight halves of a register add up to AVX2's 8 lanes.
+KB_AVX512_INLINE void dot_q6_k_order_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA,
+                                       const int TILED) {
     const kb_block_q6_k *x = w;
     const kb_q8k_block *y[8];
     for (int j = 0; j < NA; j++) y[j] = (const kb_q8k_block *)((const char *)act + (size_t)j * act_stride);
     float sums[8] = {0};
+    __m256 acc[8];
+    for (int j = 0; j < NA; j++) acc[j] = _mm256_setzero_ps();
     const __m512i low4 = _mm512_set1_epi8(0x0F), low2 = _mm512_set1_epi8(3);
     // Shifts of the duplicated qh bytes: weights 0-31 take bits 0-1, 32-63 bits 2-3 (q_a); 64-95
     // bits 4-5, 96-127 bits 6-7 (q_b).
@@ -56,17 +62,28 @@ KB_AVX512_INLINE void dot_q6_k_tiled_n(int64_t n, const void *w, const void *act
                 __m512i av = _mm512_loadu_si512((const void *)(a->qs + 64 * k));
                 isum = _mm512_add_epi32(isum, _mm512_madd_epi16(_mm512_maddubs_epi16(q[k], av), sc[k]));
             }
-            // − 32·Σ sc·bsum, the offset of the quants, folded in before the one horizontal sum.
-            __m256i offset = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)a->bsums), scales16);
-            isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(_mm256_slli_epi32(offset, 5)));
-            int32_t total = _mm512_reduce_add_epi32(isum);
-            sums[j] = fmaf(d * (float)total, a->d, sums[j]);
+            // − 32·Σ sc·bsum, the offset of the quants (lane i: the two groups of 16 it stands for).
+            __m256i offset = _mm256_slli_epi32(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)a->bsums), scales16), 5);
+            if (TILED) {
+                int32_t total = _mm512_reduce_add_epi32(_mm512_sub_epi32(isum, _mm512_zextsi256_si512(offset)));
+                sums[j] = fmaf(d * (float)total, a->d, sums[j]);
+            } else {
+                __m256i lanes = _mm256_add_epi32(_mm512_castsi512_si256(isum), _mm512_extracti64x4_epi64(isum, 1));
+                __m256i total = _mm256_sub_epi32(lanes, offset);
+                acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_set1_ps(d * a->d), acc[j]);
+            }
         }
     }
-    for (int j = 0; j < NA; j++) out[j] = sums[j];
+    for (int j = 0; j < NA; j++) out[j] = TILED ? sums[j] : hsum_ps(acc[j]);
 }
-
+KB_AVX512_INLINE void dot_q6_k_tiled_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) {
+    dot_q6_k_order_n(n, w, act, act_stride, out, NA, 1);
+}
+KB_AVX512_INLINE void dot_q6_k_n(int64_t n, const void *w, const void *act, size_t act_stride, float *out, const int NA) {
+    dot_q6_k_order_n(n, w, act, act_stride, out, NA, 0);
+}
 SPECIALIZE_ROWS_UP_TO(dot_q6_k_tiled, 8, KB_AVX512)
+SPECIALIZE_ROWS_UP_TO(dot_q6_k, 8, KB_AVX512)
 
 /// Q4_K (`HIGH_BITS` 0) and Q5_K (1) rows of a batch in the tiled GEMM's order (ORDER_TILED in
 /// AVX2.c): per super-block the exact integers S = Σ sc·Σ q·a and M = Σ m·bsums, then
@@ -181,8 +198,12 @@ kb_dot_fn kb_avx512_dot(int type) {
     }
 }
 
-/// Activation rows per pass of `kb_avx512_dot_tiled(type)`'s kernel.
+/// Activation rows per pass of `kb_avx512_dot_tiled(type)`'s and `kb_avx512_dot_single(type)`'s kernels.
 int kb_avx512_tiled_rows_per_pass(int type) { (void)type; return 8; }
+
+kb_dot_fn kb_avx512_dot_single(int type) {
+    return type == KB_TYPE_Q6_K ? dot_q6_k : NULL;
+}
 
 kb_dot_fn kb_avx512_dot_tiled(int type) {
     switch (type) {

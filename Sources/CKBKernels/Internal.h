@@ -135,7 +135,10 @@ kb_dot_fn kb_avx512_dot_tiled(int type);
 /// The AVX-512 family's kernels of `type` for passes of 2 rows or more (any order: their order is
 /// the AVX2 kernels' for every number of rows), or NULL (then AVX2's).
 kb_dot_fn kb_avx512_dot(int type);
-/// Activation rows per pass of the AVX-512 family's kernel for batched rows of `type` (up to 8).
+/// The AVX-512 family's kernels for single-order rows (neither KB_ROW_BATCHED nor a repacked
+/// matrix) of `type`, or NULL (then AVX2's).
+kb_dot_fn kb_avx512_dot_single(int type);
+/// Activation rows per pass of the AVX-512 family's K-quant kernels (up to 8).
 int kb_avx512_tiled_rows_per_pass(int type);
 void kb_avx2_q4kx8(int64_t nb, const kb_block_q4_kx8 *w, const void *act, size_t act_stride, int na, int pairs,
                    float *out, int64_t out_stride);

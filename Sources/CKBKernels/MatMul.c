@@ -38,7 +38,7 @@ void kb_quantize_q8k(const float *x, int64_t n, kb_q8k_block *out, kb_isa isa) {
 
 /// Weight rows per tile in batched products: a tile (16 rows, at most a few tens of KB) stays in
 /// L1/L2 while every group of activation rows passes over it; a group is up to 8 rows for the
-/// 32-weight block formats on AVX2 and for batched Q6_K rows on AVX-512 (their kernels share each
+/// 32-weight block formats on AVX2 and for K-quant rows on AVX-512 (their kernels share each
 /// unpacked weight block by that many), 4 otherwise.
 enum { ROW_TILE = 16, MAX_ROWS_PER_PASS = 8 };
 
@@ -50,7 +50,8 @@ static int rows_per_pass(int type, int order, int64_t n_out, kb_family family) {
         default: break;
         }
         int repacked = type == KB_TYPE_Q4_K && n_out % 8 == 0;
-        if (family >= KB_FAMILY_AVX512 && (order & KB_ROW_BATCHED) && !repacked && kb_avx512_dot_tiled(type)) {
+        if (family >= KB_FAMILY_AVX512 && !repacked &&
+            ((order & KB_ROW_BATCHED) ? kb_avx512_dot_tiled(type) : kb_avx512_dot_single(type))) {
             return kb_avx512_tiled_rows_per_pass(type);
         }
     }
@@ -86,6 +87,9 @@ static kb_dot_fn select_kernel(int type, int64_t n_out, int order, int64_t rows,
             kb_dot_fn tiled = family >= KB_FAMILY_AVX512 ? kb_avx512_dot_tiled(type) : NULL;
             if (!tiled) tiled = kb_avx2_dot_tiled(type);
             if (tiled) return tiled;
+        } else if (family >= KB_FAMILY_AVX512 && !repacked) {
+            kb_dot_fn single = kb_avx512_dot_single(type);
+            if (single) return single;
         }
         return kb_avx2_dot_ordered(type, (order & KB_ROW_PAIRS) != 0);
     }
