@@ -9,7 +9,8 @@ import Glibc
 ///
 /// Built once when the matrix is loaded, in memory of its own (3 % larger than the file's rows:
 /// 1,184 bytes for 8 rows' 1,152 of a super-block); the file's pages of the tensor are then given
-/// back to the kernel, so the process holds the weights once. The rows sum exactly as the per-row kernels do (see `kb_matmul_q4k_repacked`).
+/// back to the kernel, so the process holds the weights once. The rows sum exactly as the per-row
+/// kernels do (see `kb_matmul_q4k_repacked`).
 final class RepackedQ4K: @unchecked Sendable {
     /// `kb_q4k_repacked_bytes(inputCount, outputCount)` bytes, 64-byte aligned; never mutated after init.
     let bytes: UnsafeMutableRawPointer
