@@ -3,6 +3,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+int kb_cpu_has_avx2(void) {
+#ifdef KB_HAVE_X86
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    }
+    return cached;
+#else
+    return 0;
+#endif
+}
+
 static int detect_family(kb_family family) {
     switch (family) {
     case KB_FAMILY_GENERIC: return 1;

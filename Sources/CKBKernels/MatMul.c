@@ -1,27 +1,6 @@
 // Matrix products over a range of output rows: kernel selection and cache tiling.
 #include "Internal.h"
 
-int kb_cpu_has_avx2(void) {
-#ifdef KB_HAVE_X86
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-    }
-    return cached;
-#else
-    return 0;
-#endif
-}
-
-static kb_dot_fn select_dot(int type, kb_isa isa) {
-#ifdef KB_HAVE_X86
-    if (kb_use_avx2(isa)) return kb_avx2_dot(type);
-#endif
-    (void)isa;
-    return kb_generic_dot(type);
-}
-
 void kb_quantize_q8(const float *x, int64_t n, kb_q8_block *out, kb_isa isa) {
 #ifdef KB_HAVE_X86
     if (kb_use_avx2(isa)) { kb_avx2_quantize_q8(x, n, out); return; }

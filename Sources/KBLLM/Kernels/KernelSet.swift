@@ -9,8 +9,8 @@ public enum KernelSet: Sendable, CaseIterable {
     case automatic
     case portable
 
-    /// Whether `.automatic` runs SIMD kernels on this CPU.
-    public static var hasSIMD: Bool { kb_cpu_has_avx2() != 0 }
+    /// Whether `.automatic` runs SIMD kernels here (not under `KB_KERNELS=generic`).
+    public static var hasSIMD: Bool { kb_best_family() != KB_FAMILY_GENERIC }
 
     /// The family of kernels `.automatic` runs (`generic`, `avx2`, `avxvnni` or `avx512`): the best
     /// the CPU has, or the one the `KB_KERNELS` environment variable names (for comparisons).
